@@ -1,0 +1,44 @@
+#include "engine/errc.h"
+
+#include <string>
+
+namespace engine {
+namespace {
+
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "engine"; }
+  std::string message(int v) const override {
+    switch (static_cast<errc>(v)) {
+      case errc::ok: return "ok";
+      case errc::unknown_topic_or_partition:
+        return "no such topic or partition; create the topic first or enable auto-creation";
+      case errc::topic_already_exists: return "a topic with that name already exists";
+      case errc::invalid_topic:
+        return "invalid topic name: use 1 to 249 characters of [a-zA-Z0-9._-], not \".\" or \"..\"";
+      case errc::invalid_partitions: return "invalid partition count: a topic needs at least one partition";
+      case errc::corrupt_message:
+        return "the record batch is malformed (length, record count or CRC-32C does not check out); "
+               "the producer must resend a well-formed RecordBatch";
+      case errc::unsupported_format:
+        return "message format v0/v1 is not supported; use a client that sends RecordBatch v2 (Kafka 0.11+)";
+      case errc::message_too_large:
+        return "a record batch is larger than the broker's max message bytes; send smaller batches";
+      case errc::offset_out_of_range: return "the requested offset is outside the partition's log";
+      case errc::storage_error:
+        return "the broker's log failed to write, sync or read; see the broker log for the cause";
+      case errc::busy: return "the broker's write queue is full; retry shortly";
+      case errc::shutting_down: return "the broker is shutting down";
+    }
+    return "unknown engine error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const category c;
+  return c;
+}
+
+}  // namespace engine

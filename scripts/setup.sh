@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package kairo needs to build, test, benchmark and plot.
+# Idempotent: packages already present are left alone; apt-get runs only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake g++ clang libclang-rt-14-dev pkg-config
+  libboost-dev libboost-program-options-dev
+  libspdlog-dev libfmt-dev libeigen3-dev prometheus-cpp-dev
+  catch2 libexpected-dev librdkafka-dev libbenchmark-dev
+  zlib1g-dev
+  kcat python3 python3-kafka python3-confluent-kafka
+  prometheus gnuplot-nox curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

@@ -1,0 +1,64 @@
+#pragma once
+
+// Kafka error codes the broker answers with. Values are fixed by the protocol; names follow the
+// Kafka spelling in lower case. Handlers make these through one mapping function each, never
+// from engine or WAL errors directly.
+
+#include <cstdint>
+#include <string_view>
+
+namespace server::protocol {
+
+enum class error_code : std::int16_t {
+  unknown_server_error = -1,
+  none = 0,
+  offset_out_of_range = 1,
+  corrupt_message = 2,
+  unknown_topic_or_partition = 3,
+  invalid_fetch_size = 4,
+  leader_not_available = 5,
+  not_leader_or_follower = 6,
+  request_timed_out = 7,
+  broker_not_available = 8,
+  replica_not_available = 9,
+  message_too_large = 10,
+  network_exception = 13,
+  coordinator_load_in_progress = 14,
+  coordinator_not_available = 15,
+  not_coordinator = 16,
+  invalid_topic_exception = 17,
+  record_list_too_large = 18,
+  not_enough_replicas = 19,
+  not_enough_replicas_after_append = 20,
+  invalid_required_acks = 21,
+  invalid_group_id = 24,
+  topic_authorization_failed = 29,
+  cluster_authorization_failed = 31,
+  invalid_timestamp = 32,
+  unsupported_version = 35,
+  topic_already_exists = 36,
+  invalid_partitions = 37,
+  invalid_replication_factor = 38,
+  invalid_replica_assignment = 39,
+  invalid_config = 40,
+  not_controller = 41,
+  invalid_request = 42,
+  unsupported_for_message_format = 43,
+  policy_violation = 44,
+  kafka_storage_error = 56,
+  fetch_session_id_not_found = 70,
+  invalid_fetch_session_epoch = 71,
+  topic_deletion_disabled = 73,
+  fenced_leader_epoch = 74,
+  unknown_leader_epoch = 75,
+  unsupported_compression_type = 76,
+  offset_not_available = 78,
+  invalid_record = 87,
+  unknown_topic_id = 100,
+};
+
+// The upper-case Kafka name ("UNKNOWN_TOPIC_OR_PARTITION"), or "UNKNOWN_ERROR_CODE" for a value
+// not in the enum.
+std::string_view error_code_name(error_code code) noexcept;
+
+}  // namespace server::protocol

@@ -1,0 +1,64 @@
+#pragma once
+// On-disk constants of the WAL. The byte-level grammar is in docs/wal-format.md; keep both in step.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wal::format {
+
+// Segment file: header, then records back to back.
+inline constexpr char segment_magic[8] = {'K', 'A', 'I', 'R', 'O', 'W', 'A', 'L'};
+inline constexpr uint32_t segment_version = 1;
+// magic[8] | version u32le | first_lsn u64le | crc32c u32le (of the preceding 20 bytes)
+inline constexpr size_t segment_header_size = 24;
+
+// Record: crc32c u32le | length u32le | type u8 | stream u32le | lsn u64le | payload[length]
+// The crc covers every byte after itself (length, type, stream, lsn, payload), so a corrupt
+// length is caught as surely as a corrupt payload.
+inline constexpr size_t record_header_size = 21;
+inline constexpr size_t record_crc_covered_from = 4;
+// A record larger than this is refused at append: a corrupt length can then never make the
+// scanner allocate or skip gigabytes.
+inline constexpr uint32_t max_record_payload = 64u << 20;
+
+inline constexpr std::string_view segment_suffix = ".wal";
+
+// Segment files are named by the lsn of their first record, zero-padded so that name order is
+// log order: 00000000000000000042.wal holds records 42, 43, ... up to the next segment's first.
+inline std::string segment_name(uint64_t first_lsn) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu.wal", static_cast<unsigned long long>(first_lsn));
+  return buf;
+}
+
+inline std::optional<uint64_t> parse_segment_name(std::string_view name) {
+  if (name.size() != 20 + segment_suffix.size() || !name.ends_with(segment_suffix)) return std::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return v;
+}
+
+inline void put_u32(std::byte* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = std::byte(v >> (8 * i));
+}
+inline void put_u64(std::byte* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = std::byte(v >> (8 * i));
+}
+inline uint32_t get_u32(const std::byte* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<uint32_t>(p[i]);
+  return v;
+}
+inline uint64_t get_u64(const std::byte* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<uint64_t>(p[i]);
+  return v;
+}
+
+}  // namespace wal::format

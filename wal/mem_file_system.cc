@@ -1,0 +1,175 @@
+#include "wal/mem_file_system.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "wal/errc.h"
+
+namespace wal {
+namespace {
+
+std::error_code eio() { return {EIO, std::system_category()}; }
+std::error_code enoent() { return {ENOENT, std::system_category()}; }
+
+std::string parent_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+}
+
+class mem_writable final : public writable_file {
+ public:
+  mem_writable(mem_file_system* fs, std::shared_ptr<mem_file_system::file> f) : fs_(fs), f_(std::move(f)) {}
+
+  result<void> append(std::span<const std::byte> data) override {
+    size_t keep = 0;
+    auto fault = fs_->next_write(&keep);
+    if (fault == mem_file_system::write_fault::fail) return fail(eio());
+    std::lock_guard lock(f_->mu);
+    if (fault == mem_file_system::write_fault::tear) {
+      keep = std::min(keep, data.size());
+      f_->data.insert(f_->data.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(keep));
+      return fail(eio());
+    }
+    f_->data.insert(f_->data.end(), data.begin(), data.end());
+    return {};
+  }
+  result<void> sync() override {
+    if (fs_->next_sync_fails()) return fail(eio());
+    std::lock_guard lock(f_->mu);
+    f_->synced = f_->data.size();
+    return {};
+  }
+  result<void> close() override { return {}; }
+  uint64_t size() const override {
+    std::lock_guard lock(f_->mu);
+    return f_->data.size();
+  }
+
+ private:
+  mem_file_system* fs_;
+  std::shared_ptr<mem_file_system::file> f_;
+};
+
+class mem_readable final : public readable_file {
+ public:
+  explicit mem_readable(std::shared_ptr<mem_file_system::file> f) : f_(std::move(f)) {}
+  result<size_t> read_at(uint64_t offset, std::span<std::byte> out) const override {
+    std::lock_guard lock(f_->mu);
+    if (offset >= f_->data.size()) return size_t{0};
+    size_t n = std::min<size_t>(out.size(), f_->data.size() - offset);
+    std::memcpy(out.data(), f_->data.data() + offset, n);
+    return n;
+  }
+  result<uint64_t> size() const override {
+    std::lock_guard lock(f_->mu);
+    return f_->data.size();
+  }
+
+ private:
+  std::shared_ptr<mem_file_system::file> f_;
+};
+
+}  // namespace
+
+result<void> mem_file_system::create_dirs(const std::string&) { return {}; }
+
+result<std::vector<std::string>> mem_file_system::list(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (auto& [path, f] : files_)
+    if (parent_of(path) == dir) out.push_back(path.substr(dir.size() + 1));
+  return out;
+}
+
+result<std::unique_ptr<writable_file>> mem_file_system::open_writable(const std::string& path) {
+  std::lock_guard lock(mu_);
+  auto& f = files_[path];
+  if (!f) f = std::make_shared<file>();
+  return std::unique_ptr<writable_file>(new mem_writable(this, f));
+}
+
+result<std::unique_ptr<readable_file>> mem_file_system::open_readable(const std::string& path) {
+  auto f = find(path);
+  if (!f) return fail(enoent());
+  return std::unique_ptr<readable_file>(new mem_readable(std::move(f)));
+}
+
+result<void> mem_file_system::truncate(const std::string& path, uint64_t size) {
+  auto f = find(path);
+  if (!f) return fail(enoent());
+  std::lock_guard lock(f->mu);
+  f->data.resize(size);
+  f->synced = std::min<size_t>(f->synced, size);
+  return {};
+}
+
+result<void> mem_file_system::remove(const std::string& path) {
+  std::lock_guard lock(mu_);
+  if (files_.erase(path) == 0) return fail(enoent());
+  return {};
+}
+
+result<void> mem_file_system::sync_dir(const std::string&) { return {}; }
+
+void mem_file_system::fail_nth_write(uint64_t n) {
+  std::lock_guard lock(mu_);
+  fail_write_at_ = writes_.load() + n;
+}
+void mem_file_system::fail_nth_sync(uint64_t n) {
+  std::lock_guard lock(mu_);
+  fail_sync_at_ = syncs_.load() + n;
+}
+void mem_file_system::tear_nth_write(uint64_t n, size_t keep_bytes) {
+  std::lock_guard lock(mu_);
+  tear_write_at_ = writes_.load() + n;
+  tear_keep_ = keep_bytes;
+}
+
+mem_file_system::write_fault mem_file_system::next_write(size_t* keep) {
+  std::lock_guard lock(mu_);
+  uint64_t n = ++writes_;
+  if (fail_write_at_ && *fail_write_at_ == n) return write_fault::fail;
+  if (tear_write_at_ && *tear_write_at_ == n) {
+    *keep = tear_keep_;
+    return write_fault::tear;
+  }
+  return write_fault::none;
+}
+
+bool mem_file_system::next_sync_fails() {
+  std::lock_guard lock(mu_);
+  uint64_t n = ++syncs_;
+  return fail_sync_at_ && *fail_sync_at_ == n;
+}
+
+void mem_file_system::crash() {
+  std::lock_guard lock(mu_);
+  for (auto& [path, f] : files_) {
+    std::lock_guard flock(f->mu);
+    f->data.resize(f->synced);
+  }
+}
+
+std::vector<std::byte> mem_file_system::contents(const std::string& path) const {
+  auto f = find(path);
+  if (!f) return {};
+  std::lock_guard lock(f->mu);
+  return f->data;
+}
+
+void mem_file_system::set_contents(const std::string& path, std::vector<std::byte> bytes) {
+  std::lock_guard lock(mu_);
+  auto& f = files_[path];
+  if (!f) f = std::make_shared<file>();
+  std::lock_guard flock(f->mu);
+  f->data = std::move(bytes);
+  f->synced = f->data.size();
+}
+
+std::shared_ptr<mem_file_system::file> mem_file_system::find(const std::string& path) const {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? nullptr : it->second;
+}
+
+}  // namespace wal

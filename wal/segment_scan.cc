@@ -1,0 +1,130 @@
+#include "wal/segment_scan.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "wal/crc32c.h"
+#include "wal/format.h"
+
+namespace wal {
+
+void encode_segment_header(std::byte* out, uint64_t first_lsn) {
+  std::memcpy(out, format::segment_magic, sizeof format::segment_magic);
+  format::put_u32(out + 8, format::segment_version);
+  format::put_u64(out + 12, first_lsn);
+  format::put_u32(out + 20, crc32c::value(out, 20));
+}
+
+namespace {
+
+// A read window over the file so that a scan costs one read per MiB, not per record.
+class window {
+ public:
+  window(const readable_file& f, uint64_t size) : f_(f), size_(size) {}
+
+  // Makes [offset, offset+n) readable through data(); false at EOF, error on I/O failure.
+  result<bool> ensure(uint64_t offset, size_t n) {
+    if (offset + n > size_) return false;
+    if (offset >= start_ && offset + n <= start_ + buf_.size()) return true;
+    size_t want = static_cast<size_t>(std::min<uint64_t>(std::max<size_t>(n, 1u << 20), size_ - offset));
+    buf_.resize(want);
+    auto got = f_.read_at(offset, buf_);
+    if (!got) return fail(got.error());
+    buf_.resize(*got);
+    start_ = offset;
+    return *got >= n;
+  }
+  const std::byte* data(uint64_t offset) const { return buf_.data() + (offset - start_); }
+
+ private:
+  const readable_file& f_;
+  uint64_t size_;
+  uint64_t start_ = 0;
+  std::vector<std::byte> buf_;
+};
+
+}  // namespace
+
+result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size, uint64_t first_lsn,
+                                  const std::function<void(const record_view&)>* visit) {
+  scan_outcome out;
+  out.next_lsn = first_lsn;
+  window w(file, file_size);
+
+  auto have = w.ensure(0, format::segment_header_size);
+  if (!have) return fail(have.error());
+  if (!*have) {
+    out.problem = "segment header is incomplete (" + std::to_string(file_size) + " bytes)";
+    return out;
+  }
+  const std::byte* h = w.data(0);
+  if (std::memcmp(h, format::segment_magic, sizeof format::segment_magic) != 0) {
+    out.problem = "segment header has the wrong magic";
+    return out;
+  }
+  if (format::get_u32(h + 20) != crc32c::value(h, 20)) {
+    out.problem = "segment header checksum mismatch";
+    return out;
+  }
+  if (format::get_u32(h + 8) != format::segment_version) {
+    out.problem = "segment format version " + std::to_string(format::get_u32(h + 8)) + " is not supported";
+    return out;
+  }
+  if (format::get_u64(h + 12) != first_lsn) {
+    out.problem = "segment header names first lsn " + std::to_string(format::get_u64(h + 12)) +
+                  " but the file name says " + std::to_string(first_lsn);
+    return out;
+  }
+  out.header_ok = true;
+  out.valid_bytes = format::segment_header_size;
+
+  uint64_t off = format::segment_header_size;
+  while (off < file_size) {
+    auto ok = w.ensure(off, format::record_header_size);
+    if (!ok) return fail(ok.error());
+    if (!*ok) {
+      out.problem = "record header cut short at byte " + std::to_string(off);
+      return out;
+    }
+    const std::byte* r = w.data(off);
+    const uint32_t crc = format::get_u32(r);
+    const uint32_t len = format::get_u32(r + 4);
+    if (len > format::max_record_payload) {
+      out.problem = "record length " + std::to_string(len) + " at byte " + std::to_string(off) + " is out of bounds";
+      return out;
+    }
+    ok = w.ensure(off, format::record_header_size + len);
+    if (!ok) return fail(ok.error());
+    if (!*ok) {
+      out.problem = "record at byte " + std::to_string(off) + " is cut short (needs " +
+                    std::to_string(format::record_header_size + len) + " bytes, " +
+                    std::to_string(file_size - off) + " remain)";
+      return out;
+    }
+    r = w.data(off);
+    const size_t covered = format::record_header_size - format::record_crc_covered_from + len;
+    if (crc32c::value(r + format::record_crc_covered_from, covered) != crc) {
+      out.problem = "record checksum mismatch at byte " + std::to_string(off);
+      return out;
+    }
+    const uint64_t lsn = format::get_u64(r + 13);
+    if (lsn != out.next_lsn) {
+      out.problem = "record at byte " + std::to_string(off) + " has lsn " + std::to_string(lsn) + ", expected " +
+                    std::to_string(out.next_lsn);
+      return out;
+    }
+    if (visit) {
+      record_view v{lsn, position{first_lsn, off}, std::to_integer<uint8_t>(r[8]), format::get_u32(r + 9),
+                    std::span<const std::byte>(r + format::record_header_size, len)};
+      (*visit)(v);
+    }
+    off += format::record_header_size + len;
+    out.valid_bytes = off;
+    out.next_lsn = lsn + 1;
+    ++out.records;
+  }
+  return out;
+}
+
+}  // namespace wal

@@ -1,0 +1,467 @@
+#include "wal/write_ahead_log.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "wal/crc32c.h"
+#include "wal/errc.h"
+#include "wal/format.h"
+#include "wal/logger.h"
+#include "wal/segment_scan.h"
+
+namespace wal {
+
+spdlog::logger& log() {
+  static const std::shared_ptr<spdlog::logger> logger = [] {
+    if (auto existing = spdlog::get("wal")) return existing;
+    auto l = spdlog::default_logger()->clone("wal");
+    spdlog::register_logger(l);
+    return l;
+  }();
+  return *logger;
+}
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+size_t framed_size(const payload& p) { return format::record_header_size + p.bytes.size(); }
+
+std::chrono::nanoseconds draw_delay(const simulated_sync_delay& d, std::mt19937_64& rng) {
+  if (!d.enabled()) return std::chrono::nanoseconds{0};
+  if (d.jitter <= 0) return d.mean;
+  std::uniform_real_distribution<double> u(1.0 - d.jitter, 1.0 + d.jitter);
+  return std::chrono::nanoseconds{static_cast<int64_t>(static_cast<double>(d.mean.count()) * u(rng))};
+}
+
+}  // namespace
+
+write_ahead_log::write_ahead_log(const options& opts, std::shared_ptr<file_system> fs)
+    : opts_(opts), fs_(std::move(fs)), policy_(opts.policy) {}
+
+write_ahead_log::~write_ahead_log() { close(); }
+
+result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& opts, std::shared_ptr<file_system> fs,
+                                                                std::string* problem) {
+  if (auto r = fs->create_dirs(opts.dir); !r) {
+    if (problem) *problem = "cannot create log directory " + opts.dir + ": " + r.error().message();
+    return fail(errc::io_error);
+  }
+  std::unique_ptr<write_ahead_log> w(new write_ahead_log(opts, std::move(fs)));
+  if (auto r = w->recover(); !r) {
+    if (problem) *problem = w->failure();
+    return fail(r.error());
+  }
+  w->idle_since_ = clock::now();
+  w->sync_thread_ = std::thread([p = w.get()] { p->run(); });
+  return w;
+}
+
+result<void> write_ahead_log::recover() {
+  auto names = fs_->list(opts_.dir);
+  if (!names) {
+    record_failure(errc::io_error, "listing " + opts_.dir + ": " + names.error().message());
+    return fail(errc::io_error);
+  }
+  std::vector<uint64_t> firsts;
+  for (auto& n : *names)
+    if (auto first = format::parse_segment_name(n)) firsts.push_back(*first);
+  std::sort(firsts.begin(), firsts.end());
+
+  uint64_t expected_lsn = firsts.empty() ? 0 : firsts.front();
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    const bool last = i + 1 == firsts.size();
+    const std::string path = opts_.dir + "/" + format::segment_name(firsts[i]);
+    auto reader = fs_->open_readable(path);
+    if (!reader) {
+      record_failure(errc::io_error, "opening " + path + ": " + reader.error().message());
+      return fail(errc::io_error);
+    }
+    auto size = (*reader)->size();
+    if (!size) return fail(errc::io_error);
+      if (firsts[i] != expected_lsn) {
+      record_failure(errc::corrupt_segment, "segment " + path + " starts at lsn " + std::to_string(firsts[i]) +
+                                                " but the previous segment ends before lsn " +
+                                                std::to_string(expected_lsn) + ": records are missing");
+      log().error("{}", failure_);
+      return fail(errc::corrupt_segment);
+    }
+    auto scan = scan_segment(**reader, *size, firsts[i], nullptr);
+    if (!scan) {
+      record_failure(errc::io_error, "reading " + path + ": " + scan.error().message());
+      return fail(errc::io_error);
+    }
+    if (!scan->problem.empty()) {
+      if (!last) {
+        record_failure(errc::corrupt_segment, "sealed segment " + path + " is corrupt at byte " +
+                                                  std::to_string(scan->valid_bytes) + ": " + scan->problem);
+        log().error("{}", failure_);
+        return fail(errc::corrupt_segment);
+      }
+      if (!scan->header_ok && *size >= format::segment_header_size) {
+        record_failure(errc::corrupt_segment, "newest segment " + path + " has a damaged header: " + scan->problem);
+        log().error("{}", failure_);
+        return fail(errc::corrupt_segment);
+      }
+      if (!scan->header_ok) {
+        // Created but its header never reached the disk: it holds no records.
+        log().warn("removing segment {} whose header was never completed ({} bytes)", path, *size);
+        if (auto r = fs_->remove(path); !r) return fail(errc::io_error);
+        continue;
+      }
+      log().warn("truncating torn or corrupt tail of {}: {} bytes dropped after byte {} ({})", path,
+                 *size - scan->valid_bytes, scan->valid_bytes, scan->problem);
+      if (auto r = fs_->truncate(path, scan->valid_bytes); !r) {
+        record_failure(errc::io_error, "truncating " + path + ": " + r.error().message());
+        return fail(errc::io_error);
+      }
+      reader = fs_->open_readable(path);
+      if (!reader) return fail(errc::io_error);
+    }
+    expected_lsn = scan->next_lsn;
+    segments_[firsts[i]] = segment{firsts[i], path, std::shared_ptr<readable_file>(std::move(*reader))};
+    if (last) {
+      auto w = fs_->open_writable(path);
+      if (!w) {
+        record_failure(errc::io_error, "opening " + path + " for append: " + w.error().message());
+        return fail(errc::io_error);
+      }
+      active_ = std::move(*w);
+      active_first_lsn_ = firsts[i];
+    }
+  }
+  next_lsn_ = expected_lsn;
+  if (!active_) return open_new_segment(next_lsn_);
+  return {};
+}
+
+result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
+  const std::string path = opts_.dir + "/" + format::segment_name(first_lsn);
+  auto w = fs_->open_writable(path);
+  if (!w) {
+    record_failure(errc::io_error, "creating segment " + path + ": " + w.error().message());
+    return fail(errc::write_failed);
+  }
+  std::byte header[format::segment_header_size];
+  encode_segment_header(header, first_lsn);
+  if (auto r = (*w)->append(header); !r) {
+    record_failure(errc::write_failed, "writing header of " + path + ": " + r.error().message());
+    return fail(errc::write_failed);
+  }
+  if (auto r = (*w)->sync(); !r) {
+    record_failure(errc::sync_failed, "fdatasync of new segment " + path + ": " + r.error().message());
+    return fail(errc::sync_failed);
+  }
+  if (auto r = fs_->sync_dir(opts_.dir); !r) {
+    record_failure(errc::sync_failed, "fsync of directory " + opts_.dir + ": " + r.error().message());
+    return fail(errc::sync_failed);
+  }
+  auto reader = fs_->open_readable(path);
+  if (!reader) {
+    record_failure(errc::io_error, "opening " + path + ": " + reader.error().message());
+    return fail(errc::io_error);
+  }
+  if (active_) (void)active_->close();
+  active_ = std::move(*w);
+  active_first_lsn_ = first_lsn;
+  std::lock_guard lock(segments_mu_);
+  segments_[first_lsn] = segment{first_lsn, path, std::shared_ptr<readable_file>(std::move(*reader))};
+  return {};
+}
+
+void write_ahead_log::record_failure(std::error_code ec, std::string what) {
+  std::lock_guard lock(mu_);
+  if (sticky_) return;  // the first failure is the one that explains the rest
+  sticky_ = ec;
+  failure_ = std::move(what);
+}
+
+result<void> write_ahead_log::replay(const std::function<void(const record_view&)>& visit) const {
+  std::vector<segment> segs;
+  {
+    std::lock_guard lock(segments_mu_);
+    for (auto& [first, s] : segments_) segs.push_back(s);
+  }
+  for (auto& s : segs) {
+    auto size = s.reader->size();
+    if (!size) return fail(errc::io_error);
+    auto scan = scan_segment(*s.reader, *size, s.first_lsn, &visit);
+    if (!scan) return fail(errc::io_error);
+    if (!scan->problem.empty()) {
+      log().error("segment {} changed after recovery: {}", s.path, scan->problem);
+      return fail(errc::corrupt_segment);
+    }
+  }
+  return {};
+}
+
+void write_ahead_log::append(uint32_t stream, uint8_t type, payload data, completion done, when_full full) {
+  const size_t size = framed_size(data);
+  std::unique_lock lock(mu_);
+  auto refuse = [&](std::error_code ec) {
+    lock.unlock();
+    done(fail(ec));
+  };
+  if (data.bytes.size() > format::max_record_payload ||
+      size + format::segment_header_size > opts_.segment_bytes)
+    return refuse(errc::record_too_large);
+  for (;;) {
+    if (sticky_) return refuse(sticky_);
+    if (closing_) return refuse(errc::closed);
+    // A record larger than the whole bound still goes alone into an empty queue.
+    if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_.empty()) break;
+    if (full == when_full::fail) return refuse(errc::queue_full);
+    space_cv_.wait(lock);
+  }
+  queue_.push_back(entry{next_lsn_++, stream, type, std::move(data), std::move(done), clock::now()});
+  queue_bytes_ += size;
+  // Wake the sync thread only when this append can change its decision.
+  const bool wake = queue_.size() == 1 || queue_.size() >= policy_.min_batches ||
+                    queue_bytes_ >= policy_.buffer_bytes;
+  lock.unlock();
+  if (wake) work_cv_.notify_one();
+}
+
+void write_ahead_log::fail_all(std::deque<entry>& group, std::error_code ec) {
+  for (auto& e : group) e.done(fail(ec));
+  group.clear();
+}
+
+void write_ahead_log::run() {
+  std::mt19937_64 rng(0x6b6169726fULL);
+  std::deque<entry> group;
+  for (;;) {
+    group_stats stats{};
+    flush_policy policy;
+    std::function<void(const group_stats&)> observer;
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (closing_ && queue_.empty()) return;
+        if (closing_) {
+          stats.reason = flush_reason::shutdown;
+          break;
+        }
+        if (queue_.empty()) {
+          work_cv_.wait(lock);
+          continue;
+        }
+        const auto now = clock::now();
+        pending_state p{queue_.size(), queue_bytes_, now - queue_.front().enqueued};
+        if (auto reason = should_cut(p, policy_)) {
+          stats.reason = *reason;
+          break;
+        }
+        work_cv_.wait_until(lock, queue_.front().enqueued + policy_.linger);
+      }
+      policy = policy_;
+      observer = observer_;
+      const auto now = clock::now();
+      stats.queue_records = queue_.size();
+      stats.queue_bytes = queue_bytes_;
+      stats.oldest_wait = now - queue_.front().enqueued;
+      stats.idle_before = now - idle_since_;
+      size_t bytes = 0;
+      // A group takes records in log order up to its caps, and always at least one.
+      while (!queue_.empty() && group.size() < policy.max_group_records &&
+             (group.empty() || bytes + framed_size(queue_.front().data) <= policy.max_group_bytes)) {
+        bytes += framed_size(queue_.front().data);
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queue_bytes_ -= bytes;
+      if (sticky_) {
+        auto ec = sticky_;
+        lock.unlock();
+        space_cv_.notify_all();
+        fail_all(group, ec);
+        continue;
+      }
+    }
+    space_cv_.notify_all();
+
+    // Lay the group out: one buffer, one write per segment touched, one fdatasync per segment.
+    std::vector<appended> done(group.size());
+    std::error_code ec;
+    std::string what;
+    const auto write_start = clock::now();
+    std::chrono::nanoseconds sync_time{0};
+    auto flush_buffer = [&](bool sync) -> bool {
+      if (!write_buffer_.empty()) {
+        if (auto r = active_->append(write_buffer_); !r) {
+          ec = errc::write_failed;
+          what = "write of " + std::to_string(write_buffer_.size()) + " bytes to segment " +
+                 format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
+          return false;
+        }
+        write_buffer_.clear();
+      }
+      if (sync) {
+        const auto s0 = clock::now();
+        if (auto r = active_->sync(); !r) {
+          ec = errc::sync_failed;
+          what = "fdatasync of segment " + format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
+          return false;
+        }
+        sync_time += clock::now() - s0;
+      }
+      return true;
+    };
+    bool ok = true;
+    for (size_t i = 0; ok && i < group.size(); ++i) {
+      auto& e = group[i];
+      const size_t size = framed_size(e.data);
+      if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
+          active_->size() > format::segment_header_size) {
+        // Roll: what went to the old segment must be durable before this group is acknowledged.
+        ok = flush_buffer(true);
+        if (ok) {
+          if (auto r = open_new_segment(e.lsn); !r) {
+            ec = r.error();
+            what = failure();
+            ok = false;
+          }
+        }
+        if (!ok) break;
+      }
+      const size_t at = write_buffer_.size();
+      write_buffer_.resize(at + size);
+      std::byte* h = write_buffer_.data() + at;
+      format::put_u32(h + 4, static_cast<uint32_t>(e.data.bytes.size()));
+      h[8] = std::byte{e.type};
+      format::put_u32(h + 9, e.stream);
+      format::put_u64(h + 13, e.lsn);
+      if (!e.data.bytes.empty())
+        std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
+      format::put_u32(h, crc32c::value(h + format::record_crc_covered_from,
+                                       size - format::record_crc_covered_from));
+      done[i] = appended{e.lsn, position{active_first_lsn_, active_->size() + at},
+                         static_cast<uint32_t>(e.data.bytes.size())};
+      stats.records++;
+      stats.bytes += e.data.bytes.size();
+    }
+    const auto write_end = clock::now();
+    if (ok) ok = flush_buffer(true);
+    stats.write = write_end - write_start;
+    stats.sync = sync_time;
+
+    if (!ok) {
+      write_buffer_.clear();
+      record_failure(ec, what);
+      log().error("log failed, refusing further appends: {}", failure());
+      std::deque<entry> rest;
+      {
+        std::lock_guard lock(mu_);
+        rest.swap(queue_);
+        queue_bytes_ = 0;
+      }
+      space_cv_.notify_all();
+      fail_all(group, ec);
+      fail_all(rest, ec);
+      std::lock_guard lock(mu_);
+      idle_since_ = clock::now();
+      continue;
+    }
+
+    stats.simulated_delay = draw_delay(policy.sync_delay, rng);
+    if (stats.simulated_delay.count() > 0) std::this_thread::sleep_for(stats.simulated_delay);
+
+    // The observer sees a group before its acks go out, so that metrics scraped by a client
+    // that holds an ack already count the group that produced it.
+    if (observer) observer(stats);
+    for (size_t i = 0; i < group.size(); ++i) group[i].done(done[i]);
+    group.clear();
+    idle_since_ = clock::now();
+  }
+}
+
+result<void> write_ahead_log::read_payload(position pos, std::span<std::byte> out) const {
+  auto reader = reader_for(pos.segment);
+  if (!reader) return fail(errc::bad_position);
+  auto got = reader->read_at(pos.offset + format::record_header_size, out);
+  if (!got) return fail(errc::io_error);
+  if (*got != out.size()) return fail(errc::bad_position);
+  return {};
+}
+
+result<std::vector<std::byte>> write_ahead_log::read_verified(position pos) const {
+  auto reader = reader_for(pos.segment);
+  if (!reader) return fail(errc::bad_position);
+  std::byte h[format::record_header_size];
+  auto got = reader->read_at(pos.offset, h);
+  if (!got) return fail(errc::io_error);
+  if (*got != sizeof h) return fail(errc::bad_position);
+  const uint32_t len = format::get_u32(h + 4);
+  if (len > format::max_record_payload) return fail(errc::bad_position);
+  std::vector<std::byte> rec(format::record_header_size + len);
+  got = reader->read_at(pos.offset, rec);
+  if (!got) return fail(errc::io_error);
+  if (*got != rec.size()) return fail(errc::bad_position);
+  if (crc32c::value(rec.data() + format::record_crc_covered_from, rec.size() - format::record_crc_covered_from) !=
+      format::get_u32(rec.data()))
+    return fail(errc::corrupt_segment);
+  rec.erase(rec.begin(), rec.begin() + format::record_header_size);
+  return rec;
+}
+
+std::shared_ptr<readable_file> write_ahead_log::reader_for(uint64_t seg) const {
+  std::lock_guard lock(segments_mu_);
+  auto it = segments_.find(seg);
+  return it == segments_.end() ? nullptr : it->second.reader;
+}
+
+void write_ahead_log::set_policy(const flush_policy& p) {
+  {
+    std::lock_guard lock(mu_);
+    policy_ = p;
+  }
+  work_cv_.notify_one();  // a shorter linger or smaller min_batches may allow a cut now
+}
+
+flush_policy write_ahead_log::policy() const {
+  std::lock_guard lock(mu_);
+  return policy_;
+}
+
+void write_ahead_log::set_observer(std::function<void(const group_stats&)> observer) {
+  std::lock_guard lock(mu_);
+  observer_ = std::move(observer);
+}
+
+void write_ahead_log::close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !sync_thread_.joinable()) return;
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (active_) {
+    (void)active_->close();
+    active_.reset();
+  }
+}
+
+std::string write_ahead_log::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+uint64_t write_ahead_log::next_lsn() const {
+  std::lock_guard lock(mu_);
+  return next_lsn_;
+}
+
+size_t write_ahead_log::queued_records() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+uint64_t write_ahead_log::queued_bytes() const {
+  std::lock_guard lock(mu_);
+  return queue_bytes_;
+}
+
+}  // namespace wal

@@ -1,0 +1,176 @@
+#pragma once
+// The group-commit write-ahead log: one log for every partition, so that one fdatasync makes
+// every partition's pending appends durable at once.
+//
+// Threads: append(), read(), set_policy() and the getters are thread-safe. One internal sync
+// thread cuts groups (flush_policy), writes them with one write() and one fdatasync, then runs
+// the waiters' completions in log order. Completions run ON THE SYNC THREAD: they must be
+// short and must not block (post to your own executor). A completion may call append().
+//
+// Failure is sticky: once a write or sync fails, every waiter of that group, every queued
+// record and every later append completes with write_failed/sync_failed; failure() says what
+// failed. Nothing is completed successfully that was not covered by a successful sync.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wal/file_system.h"
+#include "wal/flush_policy.h"
+#include "wal/result.h"
+
+namespace wal {
+
+// Where a record lives: the segment (named by its first lsn) and the byte offset of its header.
+struct position {
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+  friend bool operator==(const position&, const position&) = default;
+};
+
+// Bytes to append, kept alive by `owner` until the record's completion has run. The WAL copies
+// them into its write buffer once, on the sync thread.
+struct payload {
+  std::shared_ptr<const void> owner;
+  std::span<const std::byte> bytes;
+};
+
+struct appended {
+  uint64_t lsn = 0;
+  position pos;
+  uint32_t size = 0;  // payload bytes
+};
+
+using completion = std::function<void(const result<appended>&)>;
+
+struct record_view {
+  uint64_t lsn;
+  position pos;
+  uint8_t type;
+  uint32_t stream;
+  std::span<const std::byte> payload;
+};
+
+struct group_stats {
+  flush_reason reason;
+  size_t records = 0;
+  size_t bytes = 0;                   // payload bytes
+  size_t queue_records = 0;           // pending when the group was cut (this group included)
+  size_t queue_bytes = 0;
+  std::chrono::nanoseconds oldest_wait{0};  // from the oldest record's append to the cut
+  std::chrono::nanoseconds write{0};
+  std::chrono::nanoseconds sync{0};         // the real fdatasync
+  std::chrono::nanoseconds simulated_delay{0};
+  std::chrono::nanoseconds idle_before{0};  // how long the sync thread sat idle before this cut
+};
+
+struct options {
+  std::string dir;
+  uint64_t segment_bytes = 256u << 20;      // roll to a new segment past this size
+  uint64_t max_queue_bytes = 256u << 20;    // append reports queue_full past this many pending bytes
+  flush_policy policy;
+};
+
+enum class when_full { fail, wait };
+
+class write_ahead_log {
+ public:
+  // Recovers the directory (see docs/wal-format.md): verifies every record, truncates a torn or
+  // corrupt tail of the newest segment (logged with the bytes dropped), refuses with
+  // corrupt_segment when a sealed segment is damaged. Starts the sync thread. On failure,
+  // `problem` (if given) receives what was wrong in words: the file, the byte, the cause.
+  static result<std::unique_ptr<write_ahead_log>> open(const options& opts, std::shared_ptr<file_system> fs,
+                                                       std::string* problem = nullptr);
+  ~write_ahead_log();  // close()s
+  write_ahead_log(const write_ahead_log&) = delete;
+  write_ahead_log& operator=(const write_ahead_log&) = delete;
+
+  // Visits every durable record in log order. Call before the first append.
+  result<void> replay(const std::function<void(const record_view&)>& visit) const;
+
+  // Queues a record; O(1), never does I/O. `done` runs once, on the sync thread, after the sync
+  // that covers the record (or with the error). With when_full::wait the caller blocks while the
+  // queue is at its byte bound; with fail, `done` runs inline with queue_full.
+  void append(uint32_t stream, uint8_t type, payload data, completion done,
+              when_full full = when_full::fail);
+
+  // Reads the payload of the record at `pos` (as returned in appended/record_view) into `out`,
+  // which must be exactly the payload size. Thread-safe; reads durable records only.
+  result<void> read_payload(position pos, std::span<std::byte> out) const;
+  // Reads and verifies a whole record (header and crc). For tests and tools.
+  result<std::vector<std::byte>> read_verified(position pos) const;
+
+  void set_policy(const flush_policy& p);  // effective at the next cut
+  flush_policy policy() const;
+  // Called on the sync thread for every synced group, just before its completions run. Set before the first append.
+  void set_observer(std::function<void(const group_stats&)> observer);
+
+  // Stops taking appends (they complete with `closed`), flushes what is queued with reason
+  // shutdown, joins the sync thread, closes files. Idempotent.
+  void close();
+
+  // Empty while healthy; otherwise what failed, in words (sticky).
+  std::string failure() const;
+  uint64_t next_lsn() const;
+  size_t queued_records() const;
+  uint64_t queued_bytes() const;
+
+ private:
+  struct segment {
+    uint64_t first_lsn = 0;
+    std::string path;
+    std::shared_ptr<readable_file> reader;
+  };
+  struct entry {
+    uint64_t lsn;
+    uint32_t stream;
+    uint8_t type;
+    payload data;
+    completion done;
+    std::chrono::steady_clock::time_point enqueued;
+  };
+
+  write_ahead_log(const options& opts, std::shared_ptr<file_system> fs);
+  result<void> recover();
+  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: sync thread or not started
+  void run();                                         // the sync thread
+  void fail_all(std::deque<entry>& group, std::error_code ec);
+  void record_failure(std::error_code ec, std::string what);
+  std::shared_ptr<readable_file> reader_for(uint64_t segment) const;
+
+  const options opts_;
+  const std::shared_ptr<file_system> fs_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;   // the sync thread waits here for records or the linger
+  std::condition_variable space_cv_;  // when_full::wait appenders wait here
+  std::deque<entry> queue_;           // guarded by mu_
+  uint64_t queue_bytes_ = 0;          // guarded by mu_
+  uint64_t next_lsn_ = 0;             // guarded by mu_
+  bool closing_ = false;              // guarded by mu_
+  std::error_code sticky_;            // guarded by mu_
+  std::string failure_;               // guarded by mu_
+  flush_policy policy_;               // guarded by mu_
+  std::function<void(const group_stats&)> observer_;  // set before start, read by sync thread
+
+  mutable std::mutex segments_mu_;
+  std::map<uint64_t, segment> segments_;  // guarded by segments_mu_; key: first lsn
+
+  // Owned by the sync thread once it runs.
+  std::unique_ptr<writable_file> active_;
+  uint64_t active_first_lsn_ = 0;
+  std::vector<std::byte> write_buffer_;
+  std::chrono::steady_clock::time_point idle_since_;
+
+  std::thread sync_thread_;
+};
+
+}  // namespace wal
