@@ -38,13 +38,12 @@ metadata_request metadata_request::decode(reader& r, std::int16_t version) {
     // v0: an empty array asks for all topics.
     if (!(version == 0 && topics.empty())) req.topics = std::move(topics);
   }
-  if (version >= 4) req.allow_auto_topic_creation = r.read_bool();  // v4+: allow_auto_topic_creation
-  if (version >= 8 && version <= 10) {
-    req.include_cluster_authorized_operations = r.read_bool();  // v8-10: include_cluster_authorized_operations
-  }
-  if (version >= 8) {
-    req.include_topic_authorized_operations = r.read_bool();  // v8+: include_topic_authorized_operations
-  }
+  // v4+: allow_auto_topic_creation
+  if (version >= 4) req.allow_auto_topic_creation = r.read_bool();
+  // v8-10: include_cluster_authorized_operations
+  if (version >= 8 && version <= 10) req.include_cluster_authorized_operations = r.read_bool();
+  // v8+: include_topic_authorized_operations
+  if (version >= 8) req.include_topic_authorized_operations = r.read_bool();
   if (flex) r.skip_tagged_fields();
   return req;
 }
@@ -83,7 +82,8 @@ void metadata_response::encode(writer& w, std::int16_t version) const {
       if (version >= 5) write_int32_array(w, p.offline_replicas, flex);  // v5+: offline_replicas
       if (flex) w.write_empty_tagged_fields();
     }
-    if (version >= 8) w.write_int32(t.topic_authorized_operations);  // v8+: topic_authorized_operations
+    // v8+: topic_authorized_operations
+    if (version >= 8) w.write_int32(t.topic_authorized_operations);
     if (flex) w.write_empty_tagged_fields();
   }
   if (version >= 8 && version <= 10) {

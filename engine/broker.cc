@@ -1,0 +1,251 @@
+#include "engine/broker.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "engine/errc.h"
+#include "engine/logger.h"
+
+namespace engine {
+
+log_manager::log_manager(config cfg, std::shared_ptr<wal::file_system> fs) : cfg_(std::move(cfg)), fs_(std::move(fs)) {}
+
+log_manager::~log_manager() { close(); }
+
+result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_ptr<wal::file_system> fs) {
+  if (cfg.data_dir.empty()) {
+    log().error("no data directory configured");
+    return fail(errc::storage_error);
+  }
+  if (cfg.wal.dir.empty()) cfg.wal.dir = cfg.data_dir + "/wal";
+  if (auto r = fs->create_dirs(cfg.data_dir); !r) {
+    log().error("cannot create data directory {}: {}", cfg.data_dir, r.error().message());
+    return fail(errc::storage_error);
+  }
+  auto catalog = load_catalog(*fs, cfg.data_dir);
+  if (!catalog) return fail(catalog.error());
+
+  std::unique_ptr<log_manager> m(new log_manager(std::move(cfg), std::move(fs)));
+  m->catalog_ = std::move(*catalog);
+  for (const auto& rec : m->catalog_.topics) m->topics_.emplace(rec.name, make_entry(rec));
+
+  auto w = wal::write_ahead_log::open(m->cfg_.wal, m->fs_);
+  if (!w) {
+    log().error("cannot open the write-ahead log in {}: {}", m->cfg_.wal.dir, w.error().message());
+    return fail(errc::storage_error);
+  }
+  m->wal_ = std::move(*w);
+  if (auto r = m->replay(); !r) return fail(r.error());
+  return m;
+}
+
+result<void> log_manager::replay() {
+  std::unordered_map<uint32_t, std::shared_ptr<partition_log>> by_stream;
+  for (const auto& [name, t] : topics_)
+    for (const auto& p : t->partitions) by_stream.emplace(p->stream(), p);
+
+  uint64_t records = 0;
+  uint64_t skipped = 0;
+  int64_t max_stream = -1;
+  auto visited = wal_->replay([&](const wal::record_view& r) {
+    ++records;
+    max_stream = std::max<int64_t>(max_stream, r.stream);
+    auto it = by_stream.find(r.stream);
+    if (r.type != wal_type_record_batch || it == by_stream.end()) {
+      ++skipped;  // a deleted topic's partition, or a record type this version does not know
+      return;
+    }
+    auto batches = split_batches(r.payload);
+    if (!batches || batches->empty()) {
+      log().error("WAL record lsn {} (stream {}) does not hold record batches; skipping it", r.lsn, r.stream);
+      ++skipped;
+      return;
+    }
+    int64_t max_ts = -1;
+    for (const auto& b : *batches) max_ts = std::max(max_ts, b.header.max_timestamp);
+    it->second->recover(batches->front().header.base_offset, batches->back().header.last_offset(), max_ts, r.pos,
+                        static_cast<uint32_t>(r.payload.size()));
+  });
+  if (!visited) {
+    log().error("replaying the write-ahead log failed: {} {}", visited.error().message(), wal_->failure());
+    return fail(errc::storage_error);
+  }
+  // A stream id seen in the WAL but beyond the catalog's counter (a catalog that lost its newest
+  // generation) must not be handed out again, or its old records would join a new topic.
+  if (max_stream >= static_cast<int64_t>(catalog_.next_stream)) {
+    log().warn("WAL holds stream {} but the topic catalog would hand it out again; moving the counter past it",
+               max_stream);
+    catalog_.next_stream = static_cast<uint32_t>(max_stream + 1);
+    if (auto r = save_catalog(*fs_, cfg_.data_dir, catalog_); !r) return fail(r.error());
+  }
+  log().info("opened {}: {} topics, {} WAL records replayed ({} skipped)", cfg_.data_dir, topics_.size(), records,
+             skipped);
+  return {};
+}
+
+void log_manager::close() {
+  {
+    std::lock_guard admin(admin_mu_);
+    if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  }
+  if (wal_) wal_->close();
+  std::vector<std::shared_ptr<partition_log>> all;
+  {
+    std::shared_lock lock(topics_mu_);
+    for (const auto& [name, t] : topics_) all.insert(all.end(), t->partitions.begin(), t->partitions.end());
+  }
+  for (auto& p : all) p->wake_all();
+}
+
+std::shared_ptr<log_manager::topic_entry> log_manager::make_entry(const topic_record& rec) {
+  auto e = std::make_shared<topic_entry>();
+  e->info = topic_info{rec.name, rec.id, static_cast<int32_t>(rec.streams.size()), rec.configs};
+  e->partitions.reserve(rec.streams.size());
+  for (uint32_t s : rec.streams) e->partitions.push_back(std::make_shared<partition_log>(s));
+  return e;
+}
+
+result<topic_info> log_manager::create_topic(std::string_view name, int32_t partitions, topic_configs configs) {
+  if (!valid_topic_name(name)) return fail(errc::invalid_topic);
+  if (partitions < 1 || partitions > max_partitions_per_topic) return fail(errc::invalid_partitions);
+  std::lock_guard admin(admin_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  if (find_entry(name)) return fail(errc::topic_already_exists);
+
+  topic_catalog next = catalog_;
+  topic_record rec{std::string(name), make_topic_id(), {}, std::move(configs)};
+  for (int32_t i = 0; i < partitions; ++i) rec.streams.push_back(next.next_stream++);
+  next.topics.push_back(rec);
+  if (auto r = save_catalog(*fs_, cfg_.data_dir, next); !r) return fail(r.error());
+  catalog_ = std::move(next);
+
+  auto entry = make_entry(rec);
+  {
+    std::unique_lock lock(topics_mu_);
+    topics_.emplace(rec.name, entry);
+  }
+  log().info("created topic {} with {} partitions (streams {}..{})", rec.name, partitions, rec.streams.front(),
+             rec.streams.back());
+  return entry->info;
+}
+
+result<void> log_manager::delete_topic(std::string_view name) {
+  std::lock_guard admin(admin_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  auto entry = find_entry(name);
+  if (!entry) return fail(errc::unknown_topic_or_partition);
+
+  topic_catalog next = catalog_;
+  std::erase_if(next.topics, [&](const topic_record& t) { return t.name == name; });
+  if (auto r = save_catalog(*fs_, cfg_.data_dir, next); !r) return fail(r.error());
+  catalog_ = std::move(next);
+  {
+    std::unique_lock lock(topics_mu_);
+    topics_.erase(topics_.find(name));
+  }
+  for (auto& p : entry->partitions) p->retire();
+  log().info("deleted topic {}", entry->info.name);
+  return {};
+}
+
+result<topic_info> log_manager::ensure_topic(std::string_view name) {
+  if (auto e = find_entry(name)) return e->info;
+  if (!cfg_.auto_create) return fail(errc::unknown_topic_or_partition);
+  auto created = create_topic(name, cfg_.default_partitions);
+  if (!created && created.error() == errc::topic_already_exists)
+    if (auto e = find_entry(name)) return e->info;  // another thread created it first
+  return created;
+}
+
+std::optional<topic_info> log_manager::find_topic(std::string_view name) const {
+  if (auto e = find_entry(name)) return e->info;
+  return std::nullopt;
+}
+
+std::vector<topic_info> log_manager::list_topics() const {
+  std::vector<topic_info> out;
+  {
+    std::shared_lock lock(topics_mu_);
+    out.reserve(topics_.size());
+    for (const auto& [name, e] : topics_) out.push_back(e->info);
+  }
+  std::sort(out.begin(), out.end(), [](const topic_info& a, const topic_info& b) { return a.name < b.name; });
+  return out;
+}
+
+result<partition_state> log_manager::state_of(std::string_view topic, int32_t partition) const {
+  auto p = find_partition(topic, partition);
+  if (!p) return fail(p.error());
+  return (*p)->state();
+}
+
+std::shared_ptr<const log_manager::topic_entry> log_manager::find_entry(std::string_view name) const {
+  std::shared_lock lock(topics_mu_);
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : it->second;
+}
+
+result<std::shared_ptr<partition_log>> log_manager::find_partition(std::string_view topic, int32_t partition) const {
+  auto e = find_entry(topic);
+  if (!e || partition < 0 || static_cast<size_t>(partition) >= e->partitions.size())
+    return fail(errc::unknown_topic_or_partition);
+  return e->partitions[static_cast<size_t>(partition)];
+}
+
+void log_manager::produce(std::string_view topic, int32_t partition, std::shared_ptr<void> owner,
+                          std::span<std::byte> records, produce_callback done) {
+  auto p = find_partition(topic, partition);
+  if (!p && cfg_.auto_create && !find_entry(topic)) {
+    if (auto t = ensure_topic(topic); !t) return done(fail(t.error()));
+    p = find_partition(topic, partition);
+  }
+  if (!p) return done(fail(p.error()));
+
+  std::string why;
+  auto batches = validate_batches(records, &why);
+  if (!batches) {
+    log().debug("refused produce to {}-{}: {}", topic, partition, why);
+    return done(fail(batches.error()));
+  }
+  for (const auto& b : *batches) {
+    if (b.size() > cfg_.max_message_bytes) {
+      log().debug("refused produce to {}-{}: a {}-byte batch exceeds max_message_bytes {}", topic, partition,
+                  b.size(), cfg_.max_message_bytes);
+      return done(fail(errc::message_too_large));
+    }
+    if (b.header.record_count == 0) {
+      log().debug("refused produce to {}-{}: a batch without records", topic, partition);
+      return done(fail(errc::corrupt_message));
+    }
+  }
+  (*p)->append(*wal_, records, *batches, std::move(owner), std::move(done));
+}
+
+result<fetch_result> log_manager::fetch(std::string_view topic, int32_t partition, int64_t offset,
+                                        size_t max_bytes) const {
+  auto p = find_partition(topic, partition);
+  if (!p) return fail(p.error());
+  return (*p)->read(*wal_, offset, max_bytes);
+}
+
+result<offset_at_time> log_manager::list_offsets(std::string_view topic, int32_t partition, int64_t timestamp) const {
+  auto p = find_partition(topic, partition);
+  if (!p) return fail(p.error());
+  return (*p)->offset_for_timestamp(timestamp);
+}
+
+result<wait_handle> log_manager::wait_for_data(std::string_view topic, int32_t partition, int64_t offset,
+                                               wake_fn wake) {
+  if (closed_.load(std::memory_order_acquire)) return fail(errc::shutting_down);
+  auto p = find_partition(topic, partition);
+  if (!p) return fail(p.error());
+  return (*p)->wait(offset, std::move(wake));
+}
+
+bool log_manager::cancel_wait(const wait_handle& h) {
+  if (!h) return false;
+  auto p = h.log.lock();
+  return p && p->cancel(h.id);
+}
+
+}  // namespace engine

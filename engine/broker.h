@@ -1,0 +1,150 @@
+#pragma once
+// log_manager: the broker's storage engine. Owns the one write-ahead log that every partition
+// shares, the durable topic catalog (engine/topic_catalog.h) and each partition's log state
+// (engine/partition_log.h). Asio-free; the server calls it from its io threads.
+//
+// Threads:
+// - produce, fetch, list_offsets, state_of, find_topic, list_topics, wait_for_data, cancel_wait
+//   are safe from any thread at once; each takes topics_mu_ (shared) for a lookup and then one
+//   partition's mutex for microseconds. fetch reads the WAL after releasing every lock.
+// - create_topic, delete_topic and ensure_topic (when it creates) do blocking file I/O (the
+//   catalog is rewritten and fsynced): call them off the io threads when latency matters. They
+//   are serialised by admin_mu_, and take topics_mu_ exclusively only to swap the table.
+// - Produce callbacks and long-poll waiters run on the WAL sync thread (or inline, see below):
+//   keep them short, never block in them, post to your executor.
+// Lock order: admin_mu_ -> topics_mu_ -> partition mutex -> WAL internal mutex. No callback ever
+// runs with an engine lock held.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/partition_log.h"
+#include "engine/result.h"
+#include "engine/topic_catalog.h"
+#include "wal/file_system.h"
+#include "wal/write_ahead_log.h"
+
+namespace engine {
+
+struct config {
+  std::string data_dir;              // holds the topic catalog; the WAL goes to data_dir/wal by default
+  int32_t default_partitions = 3;    // for auto-created topics
+  bool auto_create = true;           // produce and ensure_topic create unknown topics
+  uint32_t max_message_bytes = 1u << 20;  // per RecordBatch, Kafka's message.max.bytes
+  wal::options wal;                  // wal.dir empty -> data_dir + "/wal"
+};
+
+// Partition counts above this are refused (invalid_partitions): a guard against typos that
+// would allocate millions of partition logs.
+inline constexpr int32_t max_partitions_per_topic = 100'000;
+
+struct topic_info {
+  std::string name;
+  topic_id id{};  // stable across restarts, for Metadata v10+
+  int32_t partitions = 0;
+  topic_configs configs;  // as given at creation
+};
+
+class log_manager {
+ public:
+  // Loads the topic catalog from cfg.data_dir, opens and replays the WAL (rebuilding every
+  // partition's next offset, high watermark and index; records of deleted or unknown streams
+  // are skipped) and starts accepting work. Fails with storage_error, after logging why, when the
+  // catalog or the WAL cannot be read.
+  static result<std::unique_ptr<log_manager>> open(config cfg, std::shared_ptr<wal::file_system> fs);
+  ~log_manager();  // close()s
+  log_manager(const log_manager&) = delete;
+  log_manager& operator=(const log_manager&) = delete;
+
+  // Flushes and closes the WAL (queued produces complete), then wakes every long-poll waiter.
+  // Later produces fail with shutting_down. Idempotent.
+  void close();
+
+  // --- topics ---
+  // invalid_topic (name rule: 1-249 chars of [a-zA-Z0-9._-], not "." or ".."),
+  // invalid_partitions (< 1 or > max_partitions_per_topic), topic_already_exists, storage_error.
+  result<topic_info> create_topic(std::string_view name, int32_t partitions, topic_configs configs = {});
+  // unknown_topic_or_partition, storage_error. Its stream ids are never reused; its WAL records
+  // are skipped from now on. A topic created later under the same name starts empty.
+  result<void> delete_topic(std::string_view name);
+  // The topic, created with default_partitions when it does not exist and auto_create is on;
+  // unknown_topic_or_partition when it is off.
+  result<topic_info> ensure_topic(std::string_view name);
+  std::optional<topic_info> find_topic(std::string_view name) const;
+  std::vector<topic_info> list_topics() const;  // sorted by name
+  // unknown_topic_or_partition when the topic or partition does not exist.
+  result<partition_state> state_of(std::string_view topic, int32_t partition) const;
+
+  // --- data path ---
+  // Validates every batch in `records` (one or more concatenated RecordBatch v2, see
+  // validate_batches) before anything is queued, then assigns consecutive offsets (rewriting
+  // each base offset in place, so `records` must stay writable and alive: `owner` keeps it
+  // alive until the WAL has copied it) and appends each batch to the WAL.
+  // `done` gets {base offset of the first batch, log start offset} after the sync covering the
+  // last batch, on the WAL sync thread. It runs inline with: unknown_topic_or_partition,
+  // corrupt_message / unsupported_format (validation), message_too_large (a batch above
+  // max_message_bytes), and busy / shutting_down / storage_error when the WAL refuses at once.
+  // Unknown topics are auto-created first when auto_create is on (blocking catalog write).
+  void produce(std::string_view topic, int32_t partition, std::shared_ptr<void> owner, std::span<std::byte> records,
+               produce_callback done);
+
+  // Whole batches starting with the one containing `offset`, up to max_bytes but always at least
+  // one, never above the high watermark. offset == high watermark: no batches.
+  // unknown_topic_or_partition, offset_out_of_range, storage_error.
+  result<fetch_result> fetch(std::string_view topic, int32_t partition, int64_t offset, size_t max_bytes) const;
+
+  // Kafka ListOffsets semantics, see partition_log::offset_for_timestamp.
+  result<offset_at_time> list_offsets(std::string_view topic, int32_t partition, int64_t timestamp) const;
+
+  // Long poll: `wake` runs once when the partition's high watermark next moves (or the topic is
+  // deleted, or the engine closes). An empty handle means nothing was registered because the
+  // high watermark is already past `offset`: fetch again. Waiters are one-shot and removed when
+  // they run or are cancelled, so none pile up on idle partitions; the caller's long-poll
+  // timeout (cancel_wait) stays the backstop. shutting_down once close() began.
+  result<wait_handle> wait_for_data(std::string_view topic, int32_t partition, int64_t offset, wake_fn wake);
+  // O(1); true when the waiter was still registered, so its wake will not run.
+  static bool cancel_wait(const wait_handle& h);
+
+  // For the composition root: set_policy, set_observer, failure().
+  wal::write_ahead_log& wal() const { return *wal_; }
+  const config& settings() const { return cfg_; }
+
+ private:
+  struct topic_entry {
+    topic_info info;
+    std::vector<std::shared_ptr<partition_log>> partitions;  // index = partition id
+  };
+  struct name_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using topic_table = std::unordered_map<std::string, std::shared_ptr<const topic_entry>, name_hash, std::equal_to<>>;
+
+  log_manager(config cfg, std::shared_ptr<wal::file_system> fs);
+  result<void> replay();  // REQUIRES: inside open(), before the engine is shared
+  std::shared_ptr<const topic_entry> find_entry(std::string_view name) const;
+  result<std::shared_ptr<partition_log>> find_partition(std::string_view topic, int32_t partition) const;
+  static std::shared_ptr<topic_entry> make_entry(const topic_record& rec);
+
+  const config cfg_;
+  const std::shared_ptr<wal::file_system> fs_;
+  std::unique_ptr<wal::write_ahead_log> wal_;  // set in open(), then never changes
+
+  std::mutex admin_mu_;       // serialises catalog changes (create/delete) and close
+  topic_catalog catalog_;     // guarded by admin_mu_; what is durable on disk
+  std::atomic<bool> closed_{false};  // written under admin_mu_, read anywhere
+
+  mutable std::shared_mutex topics_mu_;
+  topic_table topics_;  // guarded by topics_mu_; entries are immutable once published
+};
+
+}  // namespace engine

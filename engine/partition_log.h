@@ -1,0 +1,159 @@
+#pragma once
+// One partition's log on top of the shared WAL: offset assignment, the high watermark, the
+// offset -> WAL position index, and the long-poll waiters.
+//
+// Offsets: next_offset_ is "assigned" (set under mu_ as batches enter the WAL queue);
+// high_watermark_ is "durable" (moved only by a WAL completion, which runs after the fdatasync
+// that covers the batch). Because offsets are assigned and WAL lsns taken under the same lock,
+// a partition's completions arrive in offset order, so the index stays sorted and the high
+// watermark only moves forward. Reads never see past the high watermark: the index holds only
+// completed batches.
+//
+// Thread-safety: every public member is safe to call from any thread (io threads and the WAL
+// sync thread). mu_ is held for index/offset bookkeeping only, never across I/O: fetch copies the
+// index entries it needs and reads the WAL after unlocking. Callbacks (produce callbacks, waiters)
+// never run with mu_ held.
+//
+// Ownership: shared (std::shared_ptr). The topic table holds one reference; each queued WAL
+// completion holds another, so a partition deleted with appends in flight outlives them.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/record_batch.h"
+#include "engine/result.h"
+#include "wal/write_ahead_log.h"
+
+namespace engine {
+
+// WAL record types the engine writes. Stream = the partition's stream id.
+inline constexpr uint8_t wal_type_record_batch = 1;  // payload: one RecordBatch, base offset assigned
+
+struct index_entry {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  int64_t max_timestamp = -1;
+  // Max of max_timestamp over this entry and every earlier one. Non-decreasing, so the first
+  // batch with max_timestamp >= t is found by binary search (the role of Kafka's time index).
+  int64_t max_timestamp_so_far = -1;
+  wal::position pos;
+  uint32_t size = 0;  // payload bytes: the whole batch
+};
+
+struct produce_result {
+  int64_t base_offset = 0;       // of the first batch of the call
+  int64_t log_start_offset = 0;
+};
+// Runs exactly once, never with an engine lock held. Success: on the WAL sync thread, after the
+// completion of the call's last batch, so a partition's acks run in offset order. Refusals found
+// before anything was queued: inline on the caller's thread. A WAL refusal of a later batch of a
+// multi-batch call: on whichever thread finishes the call last.
+using produce_callback = std::function<void(const result<produce_result>&)>;
+
+struct fetch_result {
+  int64_t high_watermark = 0;
+  int64_t log_start_offset = 0;
+  std::vector<std::vector<std::byte>> batches;  // whole RecordBatches, in offset order
+  size_t bytes = 0;                             // sum of the batches' sizes
+};
+
+struct offset_at_time {
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+};
+
+struct partition_state {
+  int64_t log_start_offset = 0;
+  int64_t high_watermark = 0;  // durable: what consumers can read
+  int64_t next_offset = 0;     // assigned: includes batches still waiting for their sync
+};
+
+// Long-poll wake-up. Runs once, on the WAL sync thread (or the thread deleting the topic or
+// closing the engine); must be short and must not block: post to your own executor.
+using wake_fn = std::function<void()>;
+
+class partition_log;
+
+// A registered waiter, for cancel. Empty (false) when nothing was registered.
+struct wait_handle {
+  std::weak_ptr<partition_log> log;
+  uint64_t id = 0;
+  explicit operator bool() const { return id != 0; }
+};
+
+class partition_log : public std::enable_shared_from_this<partition_log> {
+ public:
+  explicit partition_log(uint32_t stream) : stream_(stream) {}
+  partition_log(const partition_log&) = delete;
+  partition_log& operator=(const partition_log&) = delete;
+
+  uint32_t stream() const { return stream_; }
+
+  // Adds a durable WAL record found by replay. Records must come in WAL order; one that would
+  // overlap offsets already recovered is logged and skipped.
+  // REQUIRES: before the first append (open() replays before the engine is shared).
+  void recover(int64_t base_offset, int64_t last_offset, int64_t max_timestamp, wal::position pos, uint32_t size);
+
+  // Assigns offsets to `batches` (parts of `records`, already validated, each with at least one
+  // record): rewrites each base offset in place and appends each batch to `wal` as its own
+  // record, kept alive by `owner`. `done` runs once, when the last batch's completion ran.
+  // If the WAL refuses a batch at append (queue full, closed, failed), the batches after it are
+  // not appended and the refused batch's offsets are handed out again; batches before it stay
+  // queued and may become durable even though `done` reports the error (at-least-once, as with
+  // any failed produce that a client retries).
+  void append(wal::write_ahead_log& wal, std::span<std::byte> records, const std::vector<batch_info>& batches,
+              std::shared_ptr<const void> owner, produce_callback done);
+
+  // Whole batches from the one containing `offset`, up to max_bytes (always at least one batch),
+  // never past the high watermark. offset == high watermark gives no batches;
+  // offset outside [log start, high watermark] fails with offset_out_of_range.
+  result<fetch_result> read(const wal::write_ahead_log& wal, int64_t offset, size_t max_bytes) const;
+
+  // Kafka ListOffsets: -2 earliest, -1 latest (high watermark), t >= 0 the first batch whose
+  // max timestamp >= t (its base offset and that max timestamp), or {-1, -1} when none.
+  // Other negative timestamps give {-1, -1}.
+  offset_at_time offset_for_timestamp(int64_t timestamp) const;
+
+  partition_state state() const;
+
+  // Registers `wake` to run once, when the high watermark next moves. When the high watermark
+  // is already past `offset` (there is data to fetch) or the partition is retired, nothing is
+  // registered and the returned handle is empty: fetch again instead of waiting.
+  wait_handle wait(int64_t offset, wake_fn wake);
+  // Removes a waiter; true when it was still registered (its wake will not run). O(1).
+  bool cancel(uint64_t id);
+
+  // The topic was deleted: later appends fail with unknown_topic_or_partition, waiters run now.
+  void retire();
+  // Runs every waiter now (engine shutdown).
+  void wake_all();
+
+ private:
+  struct append_call;
+  void on_durable(append_call& call, index_entry entry, const wal::result<wal::appended>& r);
+  std::unordered_map<uint64_t, wake_fn> take_waiters();  // REQUIRES: mu_ held
+
+  const uint32_t stream_;
+
+  mutable std::mutex mu_;
+  int64_t log_start_offset_ = 0;             // guarded by mu_
+  int64_t next_offset_ = 0;                  // guarded by mu_; assigned
+  int64_t high_watermark_ = 0;               // guarded by mu_; durable
+  std::deque<index_entry> index_;            // guarded by mu_; one entry per batch, offset order
+  std::unordered_map<uint64_t, wake_fn> waiters_;  // guarded by mu_
+  uint64_t next_waiter_id_ = 1;              // guarded by mu_
+  bool retired_ = false;                     // guarded by mu_
+};
+
+// Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other
+// (write/sync failure, I/O) -> storage_error.
+std::error_code from_wal_error(std::error_code ec);
+
+}  // namespace engine

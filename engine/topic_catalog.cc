@@ -1,0 +1,250 @@
+#include "engine/topic_catalog.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <random>
+
+#include "engine/errc.h"
+#include "engine/logger.h"
+#include "wal/crc32c.h"
+#include "wal/format.h"
+
+namespace engine {
+namespace {
+
+namespace F = catalog_format;
+
+class writer {
+ public:
+  void u16(uint16_t v) {
+    out_.push_back(std::byte(v & 0xff));
+    out_.push_back(std::byte(v >> 8));
+  }
+  void u32(uint32_t v) {
+    const size_t at = grow(4);
+    wal::format::put_u32(out_.data() + at, v);
+  }
+  void u64(uint64_t v) {
+    const size_t at = grow(8);
+    wal::format::put_u64(out_.data() + at, v);
+  }
+  void bytes(const void* p, size_t n) {
+    const size_t at = grow(n);
+    if (n) std::memcpy(out_.data() + at, p, n);
+  }
+  void str16(const std::string& s) {
+    u16(static_cast<uint16_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  void str32(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  std::vector<std::byte>& out() { return out_; }
+
+ private:
+  size_t grow(size_t n) {
+    const size_t at = out_.size();
+    out_.resize(at + n);
+    return at;
+  }
+  std::vector<std::byte> out_;
+};
+
+// Bounds-checked reads; once anything runs short, ok() stays false and reads return zeros.
+class reader {
+ public:
+  explicit reader(std::span<const std::byte> in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+  const std::byte* take(size_t n) {
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return nullptr;
+    }
+    const std::byte* p = in_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  uint16_t u16() {
+    auto p = take(2);
+    return p ? static_cast<uint16_t>(std::to_integer<uint16_t>(p[0]) | (std::to_integer<uint16_t>(p[1]) << 8)) : 0;
+  }
+  uint32_t u32() {
+    auto p = take(4);
+    return p ? wal::format::get_u32(p) : 0;
+  }
+  uint64_t u64() {
+    auto p = take(8);
+    return p ? wal::format::get_u64(p) : 0;
+  }
+  std::string str(size_t n) {
+    auto p = take(n);
+    return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
+  }
+
+ private:
+  std::span<const std::byte> in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+std::string slot_path(const std::string& dir, int slot) { return dir + "/" + std::string(F::slot_names[slot]); }
+
+}  // namespace
+
+std::vector<std::byte> encode_catalog(const topic_catalog& c) {
+  writer w;
+  w.bytes(F::magic, sizeof F::magic);
+  w.u32(F::version);
+  w.u32(0);  // body length, filled below
+  w.u32(0);  // crc, filled below
+  w.u64(c.generation);
+  w.u32(c.next_stream);
+  w.u32(static_cast<uint32_t>(c.topics.size()));
+  for (const auto& t : c.topics) {
+    w.str16(t.name);
+    w.bytes(t.id.data(), t.id.size());
+    w.u32(static_cast<uint32_t>(t.streams.size()));
+    for (uint32_t s : t.streams) w.u32(s);
+    w.u32(static_cast<uint32_t>(t.configs.size()));
+    for (const auto& [k, v] : t.configs) {
+      w.str16(k);
+      w.str32(v);
+    }
+  }
+  auto& out = w.out();
+  const size_t body = out.size() - F::header_size;
+  wal::format::put_u32(out.data() + 12, static_cast<uint32_t>(body));
+  wal::format::put_u32(out.data() + 16, wal::crc32c::value(out.data() + F::header_size, body));
+  return std::move(out);
+}
+
+result<topic_catalog> decode_catalog(std::span<const std::byte> bytes) {
+  if (bytes.size() < F::header_size || std::memcmp(bytes.data(), F::magic, sizeof F::magic) != 0)
+    return fail(errc::corrupt_message);
+  if (wal::format::get_u32(bytes.data() + 8) != F::version) return fail(errc::corrupt_message);
+  const uint32_t body = wal::format::get_u32(bytes.data() + 12);
+  if (body != bytes.size() - F::header_size) return fail(errc::corrupt_message);
+  if (wal::crc32c::value(bytes.data() + F::header_size, body) != wal::format::get_u32(bytes.data() + 16))
+    return fail(errc::corrupt_message);
+
+  reader r(bytes.subspan(F::header_size));
+  topic_catalog c;
+  c.generation = r.u64();
+  c.next_stream = r.u32();
+  const uint32_t topics = r.u32();
+  for (uint32_t i = 0; i < topics && r.ok(); ++i) {
+    topic_record t;
+    t.name = r.str(r.u16());
+    if (auto p = r.take(t.id.size())) std::memcpy(t.id.data(), p, t.id.size());
+    const uint32_t partitions = r.u32();
+    for (uint32_t j = 0; j < partitions && r.ok(); ++j) t.streams.push_back(r.u32());
+    const uint32_t configs = r.u32();
+    for (uint32_t j = 0; j < configs && r.ok(); ++j) {
+      std::string k = r.str(r.u16());
+      std::string v = r.str(r.u32());
+      t.configs.emplace(std::move(k), std::move(v));
+    }
+    c.topics.push_back(std::move(t));
+  }
+  if (!r.ok() || !r.done()) return fail(errc::corrupt_message);
+  return c;
+}
+
+result<topic_catalog> load_catalog(wal::file_system& fs, const std::string& dir) {
+  auto names = fs.list(dir);
+  if (!names) {
+    log().error("cannot list {}: {}", dir, names.error().message());
+    return fail(errc::storage_error);
+  }
+  std::optional<topic_catalog> best;
+  int present = 0;
+  for (int slot = 0; slot < 2; ++slot) {
+    if (std::find(names->begin(), names->end(), F::slot_names[slot]) == names->end()) continue;
+    ++present;
+    const std::string path = slot_path(dir, slot);
+    auto file = fs.open_readable(path);
+    if (!file) {
+      log().error("cannot open {}: {}", path, file.error().message());
+      return fail(errc::storage_error);
+    }
+    auto size = (*file)->size();
+    if (!size) {
+      log().error("cannot stat {}: {}", path, size.error().message());
+      return fail(errc::storage_error);
+    }
+    std::vector<std::byte> bytes(*size);
+    auto got = (*file)->read_at(0, bytes);
+    if (!got) {
+      log().error("cannot read {}: {}", path, got.error().message());
+      return fail(errc::storage_error);
+    }
+    bytes.resize(*got);
+    auto c = decode_catalog(bytes);
+    if (!c) {
+      // The slot a crash interrupted mid-save; the other slot holds the state before it.
+      log().warn("ignoring topic metadata slot {} ({} bytes): incomplete or corrupt", path, bytes.size());
+      continue;
+    }
+    if (!best || c->generation > best->generation) best = std::move(*c);
+  }
+  if (!best && present == 2) {
+    log().error("both topic metadata files in {} are corrupt; refusing to start without knowing the topics", dir);
+    return fail(errc::storage_error);
+  }
+  return best ? std::move(*best) : topic_catalog{};
+}
+
+result<void> save_catalog(wal::file_system& fs, const std::string& dir, topic_catalog& c) {
+  topic_catalog next = c;
+  ++next.generation;
+  const std::string path = slot_path(dir, static_cast<int>(next.generation % 2));
+  const auto bytes = encode_catalog(next);
+  auto failed = [&](const char* step, std::error_code ec) {
+    log().error("saving topic metadata to {} failed at {}: {}", path, step, ec.message());
+    return fail(errc::storage_error);
+  };
+  auto names = fs.list(dir);
+  if (!names) return failed("list", names.error());
+  if (std::find(names->begin(), names->end(), F::slot_names[next.generation % 2]) != names->end())
+    if (auto r = fs.remove(path); !r) return failed("remove", r.error());
+  auto file = fs.open_writable(path);
+  if (!file) return failed("create", file.error());
+  if (auto r = (*file)->append(bytes); !r) return failed("write", r.error());
+  if (auto r = (*file)->sync(); !r) return failed("fdatasync", r.error());
+  if (auto r = (*file)->close(); !r) return failed("close", r.error());
+  if (auto r = fs.sync_dir(dir); !r) return failed("directory fsync", r.error());
+  c.generation = next.generation;
+  return {};
+}
+
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+           ch == '_' || ch == '-';
+  });
+}
+
+topic_id make_topic_id() {
+  static std::mutex mu;
+  static std::mt19937_64 rng = [] {
+    std::random_device rd;
+    std::seed_seq seed{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seed);
+  }();
+  topic_id id{};
+  std::lock_guard lock(mu);
+  do {
+    for (size_t i = 0; i < id.size(); i += 8) {
+      uint64_t v = rng();
+      std::memcpy(id.data() + i, &v, 8);
+    }
+  } while (std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; }));
+  return id;
+}
+
+}  // namespace engine

@@ -1,0 +1,110 @@
+#include "server/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/program_options.hpp>
+
+namespace po = boost::program_options;
+
+namespace server {
+
+endpoint parse_endpoint(const std::string& s, const std::string& what) {
+  auto bad = [&] {
+    return std::invalid_argument(what + ": '" + s + "' is not HOST:PORT (for example 127.0.0.1:9092)");
+  };
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) throw bad();
+  endpoint e;
+  e.host = s.substr(0, colon);
+  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
+  if (e.host.empty()) e.host = "0.0.0.0";
+  const std::string port = s.substr(colon + 1);
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535) throw bad();
+  e.port = static_cast<uint16_t>(p);
+  return e;
+}
+
+namespace {
+
+bool parse_bool(const std::string& v, const std::string& what) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  throw std::invalid_argument(what + ": '" + v + "' is not a boolean (use true or false)");
+}
+
+template <class T>
+T parse_positive(const std::string& v, const std::string& what, long long max) {
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > max)
+    throw std::invalid_argument(what + ": '" + v + "' must be a whole number from 1 to " + std::to_string(max));
+  return static_cast<T>(n);
+}
+
+}  // namespace
+
+std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) {
+  po::options_description opts("kairo serve options (each also settable as KAIRO_<NAME> in the environment, "
+                               "with dashes as underscores, or as `name = value` in --config)");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "print this help and exit")
+    ("config", po::value<std::string>(), "read settings from this file (lines of `name = value`, # comments)")
+    ("listen", po::value<std::string>()->default_value("127.0.0.1:9092"), "Kafka listener HOST:PORT")
+    ("advertised-listener", po::value<std::string>(), "HOST:PORT clients are told to connect to (default: --listen)")
+    ("admin-listen", po::value<std::string>()->default_value("127.0.0.1:9644"), "metrics and admin HTTP HOST:PORT")
+    ("data-dir", po::value<std::string>()->default_value("./data"), "directory for the write-ahead log and topic catalog")
+    ("default-partitions", po::value<std::string>()->default_value("3"), "partitions of auto-created topics")
+    ("auto-create-topics", po::value<std::string>()->default_value("true"), "create unknown topics on produce/metadata (true|false)")
+    ("max-request-bytes", po::value<std::string>()->default_value("104857600"), "largest request frame accepted; larger ones close the connection")
+    ("max-message-bytes", po::value<std::string>()->default_value("1048576"), "largest RecordBatch accepted (MESSAGE_TOO_LARGE above)")
+    ("io-threads", po::value<std::string>()->default_value("0"), "Kafka I/O threads (0: one per core)")
+    ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error");
+  // clang-format on
+
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, opts), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: kairo serve [options]\n\nRuns the broker: Kafka clients connect to --listen; "
+                 "/metrics, /healthz, /readyz and the admin API are on --admin-listen.\n\n"
+              << opts << std::endl;
+    return std::nullopt;
+  }
+  const auto names = [&](const std::string& env) -> std::string {
+    if (env.rfind("KAIRO_", 0) != 0) return "";
+    std::string n = env.substr(6);
+    for (auto& c : n) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return opts.find_nothrow(n, false) && n != "help" ? n : "";
+  };
+  po::store(po::parse_environment(opts, names), vm);
+  if (vm.count("config")) {
+    const auto path = vm["config"].as<std::string>();
+    std::ifstream in(path);
+    if (!in) throw std::invalid_argument("--config: cannot read '" + path + "'");
+    po::store(po::parse_config_file(in, opts, false), vm);
+  }
+  po::notify(vm);
+
+  serve_config c;
+  auto get = [&](const char* k) { return vm[k].as<std::string>(); };
+  c.listen = parse_endpoint(get("listen"), "--listen");
+  if (vm.count("advertised-listener")) c.advertised = parse_endpoint(get("advertised-listener"), "--advertised-listener");
+  c.admin_listen = parse_endpoint(get("admin-listen"), "--admin-listen");
+  c.data_dir = get("data-dir");
+  c.default_partitions = parse_positive<int32_t>(get("default-partitions"), "--default-partitions", 100000);
+  c.auto_create_topics = parse_bool(get("auto-create-topics"), "--auto-create-topics");
+  c.max_request_bytes = parse_positive<uint32_t>(get("max-request-bytes"), "--max-request-bytes", 1ll << 30);
+  c.max_message_bytes = parse_positive<uint32_t>(get("max-message-bytes"), "--max-message-bytes", 64ll << 20);
+  if (get("io-threads") != "0") c.io_threads = parse_positive<unsigned>(get("io-threads"), "--io-threads", 256);
+  c.log_level = get("log-level");
+  if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  return c;
+}
+
+}  // namespace server

@@ -1,0 +1,39 @@
+#pragma once
+// Settings of `kairo serve`, from (highest precedence first) flags, KAIRO_* environment
+// variables, an optional config file of `key = value` lines, and built-in defaults.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace server {
+
+struct endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+// Parses "host:port" (host may be empty for 0.0.0.0, or [v6]); throws std::invalid_argument
+// with a message naming `what` when it does not parse.
+endpoint parse_endpoint(const std::string& s, const std::string& what);
+
+struct serve_config {
+  endpoint listen{"127.0.0.1", 9092};
+  std::optional<endpoint> advertised;  // defaults to listen
+  endpoint admin_listen{"127.0.0.1", 9644};
+  std::string data_dir = "./data";
+  int32_t default_partitions = 3;
+  bool auto_create_topics = true;
+  uint32_t max_request_bytes = 100u << 20;
+  uint32_t max_message_bytes = 1u << 20;
+  unsigned io_threads = 0;  // 0: one per core
+  std::string log_level = "info";
+
+  endpoint advertised_or_listen() const { return advertised ? *advertised : listen; }
+};
+
+// Parses `kairo serve` arguments. Returns nullopt after printing help when --help was given.
+// Throws std::invalid_argument with a user-facing message on bad input.
+std::optional<serve_config> parse_serve_args(int argc, const char* const* argv);
+
+}  // namespace server

@@ -1,0 +1,31 @@
+#include "server/kafka/api_table.h"
+
+namespace server::kafka {
+namespace {
+
+using protocol::api;
+using protocol::api_key;
+
+const api_entry table[] = {
+    {api(api_key::produce), &handle_produce},
+    {api(api_key::fetch), &handle_fetch},
+    {api(api_key::list_offsets), &handle_list_offsets},
+    {api(api_key::metadata), &handle_metadata},
+    {api(api_key::find_coordinator), &handle_find_coordinator},
+    {api(api_key::api_versions), &handle_api_versions},
+    {api(api_key::create_topics), &handle_create_topics},
+    {api(api_key::delete_topics), &handle_delete_topics},
+    {api(api_key::describe_configs), &handle_describe_configs},
+};
+
+}  // namespace
+
+std::span<const api_entry> api_table() { return table; }
+
+const api_entry* find_api_entry(int16_t key) {
+  for (auto& e : table)
+    if (static_cast<int16_t>(e.info.key) == key) return &e;
+  return nullptr;
+}
+
+}  // namespace server::kafka

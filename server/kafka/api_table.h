@@ -1,0 +1,29 @@
+#pragma once
+// The one table of Kafka APIs this broker serves: it drives dispatch and the ApiVersions answer.
+#include <span>
+
+#include "server/kafka/request_context.h"
+#include "server/protocol/api_keys.h"
+
+namespace server::kafka {
+
+struct api_entry {
+  const protocol::api_info& info;  // key, name, version range, first flexible version
+  handler_fn handle;
+};
+
+std::span<const api_entry> api_table();
+const api_entry* find_api_entry(int16_t key);
+
+// The handlers, one file each under server/kafka/handlers/.
+boost::asio::awaitable<void> handle_api_versions(request_context ctx);
+boost::asio::awaitable<void> handle_metadata(request_context ctx);
+boost::asio::awaitable<void> handle_produce(request_context ctx);
+boost::asio::awaitable<void> handle_fetch(request_context ctx);
+boost::asio::awaitable<void> handle_list_offsets(request_context ctx);
+boost::asio::awaitable<void> handle_create_topics(request_context ctx);
+boost::asio::awaitable<void> handle_delete_topics(request_context ctx);
+boost::asio::awaitable<void> handle_describe_configs(request_context ctx);
+boost::asio::awaitable<void> handle_find_coordinator(request_context ctx);
+
+}  // namespace server::kafka

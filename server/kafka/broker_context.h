@@ -1,0 +1,40 @@
+#pragma once
+// State every Kafka handler shares: the engine, the node's identity, and a small pool for work
+// that blocks (catalog writes that fsync, segment reads), which never runs on an io thread.
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "engine/broker.h"
+#include "server/config.h"
+
+namespace server::kafka {
+
+struct broker_context {
+  engine::log_manager& engine;
+  const serve_config& config;
+  boost::asio::thread_pool& blocking;
+  int32_t node_id = 0;
+  std::string cluster_id = "kairo";
+};
+
+// Runs job() on the blocking pool and resumes the awaiting coroutine on its own executor with
+// the result. `job` is taken by reference and must be a named local of the caller: GCC 12
+// mishandles temporaries with destructors inside co_await expressions (it destroyed a captured
+// string twice here), so call sites keep the lambda out of the co_await full-expression.
+template <class F>
+auto run_blocking(broker_context& b, F& job) {
+  using R = std::invoke_result_t<F&>;
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
+      [pool = &b.blocking, fp = &job](auto handler) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        boost::asio::post(*pool, [handler = std::move(handler), fp, ex]() mutable {
+          boost::asio::post(ex, [handler = std::move(handler), r = (*fp)()]() mutable { std::move(handler)(std::move(r)); });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
+}  // namespace server::kafka

@@ -1,0 +1,185 @@
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+#include "server/kafka/connection.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "server/kafka/api_table.h"
+#include "server/kafka/logger.h"
+#include "server/protocol/api_versions.h"
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+
+namespace server::kafka {
+
+connection::connection(asio::ip::tcp::socket socket, broker_context& broker)
+    : socket_(std::move(socket)),
+      broker_(broker),
+      writer_wake_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()) {
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  peer_ = ec ? std::string("unknown") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  writer_wake_.expires_at(asio::steady_timer::time_point::max());
+  reader_wake_.expires_at(asio::steady_timer::time_point::max());
+}
+
+void connection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+}
+
+void connection::close(std::string_view why) {
+  if (closed_) return;
+  closed_ = true;
+  if (!why.empty()) log().info("closing connection from {}: {}", peer_, why);
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  writer_wake_.cancel();
+  reader_wake_.cancel();
+}
+
+asio::awaitable<void> connection::read_loop() {
+  auto self = shared_from_this();
+  try {
+    for (;;) {
+      unsigned char size_bytes[4];
+      co_await asio::async_read(socket_, asio::buffer(size_bytes), use_awaitable);
+      const int32_t size = static_cast<int32_t>((uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) |
+                                                (uint32_t(size_bytes[2]) << 8) | uint32_t(size_bytes[3]));
+      if (size < 8 || static_cast<uint64_t>(size) > broker_.config.max_request_bytes) {
+        close("request frame size " + std::to_string(size) + " is outside 8.." +
+              std::to_string(broker_.config.max_request_bytes) + " bytes");
+        co_return;
+      }
+      auto frame = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(size));
+      co_await asio::async_read(socket_, asio::buffer(frame->data(), frame->size()), use_awaitable);
+      co_await dispatch(std::move(frame));
+      if (closed_) co_return;
+      while (slots_.size() >= max_in_flight_requests && !closed_) {
+        boost::system::error_code ec;
+        co_await reader_wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+        reader_wake_.expires_at(asio::steady_timer::time_point::max());
+      }
+    }
+  } catch (const boost::system::system_error& e) {
+    // EOF and resets are how clients say goodbye; anything else is worth a debug line.
+    if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted &&
+        e.code() != asio::error::connection_reset)
+      log().debug("connection from {} read error: {}", peer_, e.code().message());
+  }
+  close("");
+}
+
+asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte>> frame) {
+  protocol::reader r(*frame);
+  protocol::request_header h;
+  try {
+    h.api_key = r.read_int16();
+    h.api_version = r.read_int16();
+    h.correlation_id = r.read_int32();
+    const api_entry* api = find_api_entry(h.api_key);
+    if (!api) {
+      close("unknown api key " + std::to_string(h.api_key) + " (correlation id " + std::to_string(h.correlation_id) + ")");
+      co_return;
+    }
+    auto s = std::make_shared<slot>();
+    if (h.api_version < api->info.min_version || h.api_version > api->info.max_version) {
+      if (h.api_key == static_cast<int16_t>(protocol::api_key::api_versions)) {
+        // Kafka's rule: an ApiVersions request of a version the broker does not know gets a v0
+        // answer with UNSUPPORTED_VERSION and the supported ranges, so the client can retry lower.
+        slots_.push_back(s);
+        answer_unsupported_api_versions(h.correlation_id, s);
+        co_return;
+      }
+      close(std::string(api->info.name) + " v" + std::to_string(h.api_version) + " is not supported (supported v" +
+            std::to_string(api->info.min_version) + "-" + std::to_string(api->info.max_version) + ")");
+      co_return;
+    }
+    protocol::reader full(*frame);
+    h = protocol::request_header::decode(full);
+    slots_.push_back(s);
+    std::weak_ptr<connection> weak = shared_from_this();
+    request_context ctx{h, frame, full, broker_, socket_.get_executor(), std::chrono::steady_clock::now(),
+                        [weak, s](std::vector<std::byte> bytes) {
+                          if (auto c = weak.lock()) {
+                            s->bytes = std::move(bytes);
+                            c->complete(s);
+                          }
+                        },
+                        [weak, s]() {
+                          if (auto c = weak.lock()) {
+                            s->skip = true;
+                            c->complete(s);
+                          }
+                        }};
+    co_await api->handle(std::move(ctx));
+  } catch (const protocol::protocol_error& e) {
+    close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +
+          ", correlation id " + std::to_string(h.correlation_id) + "): " + e.what());
+  }
+}
+
+void connection::answer_unsupported_api_versions(int32_t correlation_id, const std::shared_ptr<slot>& s) {
+  protocol::api_versions_response resp;
+  resp.error = protocol::error_code::unsupported_version;
+  for (auto& e : api_table())
+    resp.api_keys.push_back({static_cast<int16_t>(e.info.key), e.info.min_version, e.info.max_version});
+  std::vector<std::byte> out;
+  protocol::writer w(out);
+  w.write_int32(0);
+  w.write_int32(correlation_id);
+  resp.encode(w, 0);
+  const auto size = static_cast<uint32_t>(out.size() - 4);
+  for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = std::byte(size >> (24 - 8 * i));
+  s->bytes = std::move(out);
+  complete(s);
+}
+
+void connection::complete(const std::shared_ptr<slot>& s) {
+  s->ready = true;
+  if (!slots_.empty() && slots_.front() == s) writer_wake_.cancel();
+}
+
+asio::awaitable<void> connection::write_loop() {
+  auto self = shared_from_this();
+  std::vector<asio::const_buffer> bufs;
+  std::vector<std::shared_ptr<slot>> sending;
+  try {
+    while (!closed_) {
+      // Everything ready at the head goes out in one gathered write.
+      while (!slots_.empty() && slots_.front()->ready) {
+        if (!slots_.front()->skip) {
+          bufs.emplace_back(asio::buffer(slots_.front()->bytes));
+          sending.push_back(slots_.front());
+        }
+        slots_.pop_front();
+      }
+      if (!bufs.empty()) {
+        reader_wake_.cancel();
+        writing_ = true;
+        co_await asio::async_write(socket_, bufs, use_awaitable);
+        writing_ = false;
+        bufs.clear();
+        sending.clear();
+        continue;
+      }
+      boost::system::error_code ec;
+      co_await writer_wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+      writer_wake_.expires_at(asio::steady_timer::time_point::max());
+    }
+  } catch (const boost::system::system_error& e) {
+    log().debug("connection from {} write error: {}", peer_, e.code().message());
+  }
+  close("");
+}
+
+}  // namespace server::kafka

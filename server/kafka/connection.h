@@ -1,0 +1,57 @@
+#pragma once
+// One client connection: a reader coroutine that decodes request after request without waiting
+// for answers (clients pipeline), and a writer coroutine that sends responses strictly in
+// request order. Both run on the connection's io thread; no locks, no strands.
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/kafka/broker_context.h"
+
+namespace server::kafka {
+
+struct connection_stats;  // server/kafka/server.h
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(boost::asio::ip::tcp::socket socket, broker_context& broker);
+  void start();
+  // Closes the socket; pending responses are dropped. Call on the connection's executor.
+  void close(std::string_view why);
+  // True when no answer is pending (used by shutdown to let in-flight answers drain).
+  bool idle() const { return slots_.empty() && !writing_; }
+  const std::string& peer() const { return peer_; }
+  boost::asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  struct slot {
+    std::vector<std::byte> bytes;
+    bool ready = false;
+    bool skip = false;  // no answer (acks=0)
+  };
+
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  boost::asio::awaitable<void> dispatch(std::shared_ptr<std::vector<std::byte>> frame);
+  void answer_unsupported_api_versions(int32_t correlation_id, const std::shared_ptr<slot>& s);
+  void complete(const std::shared_ptr<slot>& s);
+
+  boost::asio::ip::tcp::socket socket_;
+  broker_context& broker_;
+  std::string peer_;
+  std::deque<std::shared_ptr<slot>> slots_;  // requests awaiting their answer, in order
+  boost::asio::steady_timer writer_wake_;    // cancelled when the head answer may be ready
+  boost::asio::steady_timer reader_wake_;    // cancelled when in-flight requests drop
+  bool closed_ = false;
+  bool writing_ = false;  // a gathered write is on its way to the socket
+};
+
+// Requests a connection may have in flight before the reader stops reading (backpressure).
+inline constexpr size_t max_in_flight_requests = 1024;
+
+}  // namespace server::kafka

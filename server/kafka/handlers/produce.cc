@@ -1,0 +1,95 @@
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+#include <atomic>
+
+#include <boost/asio/post.hpp>
+
+#include "server/kafka/api_table.h"
+#include "server/kafka/broker_context.h"
+#include "server/kafka/error_mapping.h"
+#include "server/protocol/produce.h"
+
+namespace server::kafka {
+namespace {
+
+// Collects the per-partition outcomes; the last one to arrive (on the WAL sync thread, or inline
+// for refusals) posts the answer back to the connection's thread.
+struct produce_state {
+  explicit produce_state(request_context c) : ctx(std::move(c)) {}
+  request_context ctx;
+  protocol::produce_response resp;
+  std::atomic<size_t> left{0};
+  bool answer = true;
+
+  static void arrived(const std::shared_ptr<produce_state>& st) {
+    if (st->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (!st->answer) return;
+    boost::asio::post(st->ctx.executor, [st] { st->ctx.respond(encode_response(st->ctx, st->resp)); });
+  }
+};
+
+}  // namespace
+
+boost::asio::awaitable<void> handle_produce(request_context ctx) {
+  auto req = protocol::produce_request::decode(ctx.body, ctx.header.api_version);
+  auto& b = ctx.broker;
+  auto st = std::make_shared<produce_state>(std::move(ctx));
+  st->answer = req.acks != 0;
+
+  size_t partitions = 0;
+  for (auto& t : req.topics) {
+    auto& rt = st->resp.topics.emplace_back();
+    rt.name = t.name;
+    for (auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.index = p.index;
+      ++partitions;
+    }
+  }
+
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+    for (auto& rt : st->resp.topics)
+      for (auto& rp : rt.partitions) {
+        rp.error = protocol::error_code::invalid_required_acks;
+        rp.error_message = "acks must be 0, 1 or -1 (all)";
+      }
+    st->ctx.respond(encode_response(st->ctx, st->resp));
+    co_return;
+  }
+
+  // Auto-creation writes the topic catalog (an fsync): do it off the io thread, before any
+  // batch is queued, so that produce itself never blocks.
+  if (b.config.auto_create_topics)
+    for (auto& t : req.topics)
+      if (!b.engine.find_topic(t.name)) {
+        auto job = [&b, &t] { return b.engine.ensure_topic(t.name); };
+        (void)co_await run_blocking(b, job);
+      }
+
+  st->left.store(partitions + 1, std::memory_order_relaxed);  // +1: this function's own hold
+  auto& frame = st->ctx.frame;
+  for (size_t ti = 0; ti < req.topics.size(); ++ti) {
+    auto& t = req.topics[ti];
+    for (size_t pi = 0; pi < t.partitions.size(); ++pi) {
+      auto& p = t.partitions[pi];
+      // The batches are rewritten in place (base offset): the request frame is theirs now.
+      std::span<std::byte> records(frame->data() + p.records_offset, p.records.size());
+      b.engine.produce(t.name, p.index, frame, records,
+                       [st, ti, pi](const engine::result<engine::produce_result>& r) {
+                         produce_state* s = st.get();
+                         auto& rp = s->resp.topics[ti].partitions[pi];
+                         if (r) {
+                           rp.base_offset = r->base_offset;
+                           rp.log_start_offset = r->log_start_offset;
+                         } else {
+                           rp.error = map_data_error(r.error());
+                           rp.error_message = r.error().message();
+                         }
+                         produce_state::arrived(st);
+                       });
+    }
+  }
+  if (!st->answer) st->ctx.no_response();
+  produce_state::arrived(st);
+}
+
+}  // namespace server::kafka

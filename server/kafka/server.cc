@@ -1,0 +1,93 @@
+#include "server/kafka/server.h"
+
+#include <future>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+
+#include "server/kafka/connection.h"
+#include "server/kafka/logger.h"
+
+namespace asio = boost::asio;
+
+namespace server::kafka {
+
+kafka_server::kafka_server(broker_context& broker, std::vector<asio::io_context*> contexts)
+    : broker_(broker), contexts_(std::move(contexts)), acceptor_(*contexts_.front()) {}
+
+void kafka_server::start() {
+  const auto& l = broker_.config.listen;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(l.host, ec);
+  if (ec) throw std::runtime_error("--listen: '" + l.host + "' is not an IP address");
+  asio::ip::tcp::endpoint ep(addr, l.port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(ep, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + l.to_string() + ": " + ec.message());
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  log().info("Kafka listener on {} (advertised as {})", l.to_string(), broker_.config.advertised_or_listen().to_string());
+  accept_next();
+}
+
+void kafka_server::accept_next() {
+  auto& target = *contexts_[next_context_++ % contexts_.size()];
+  acceptor_.async_accept(target, [this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) log().warn("accept failed: {}", ec.message());
+      if (!acceptor_.is_open()) return;
+    } else {
+      auto ex = socket.get_executor();
+      auto c = std::make_shared<connection>(std::move(socket), broker_);
+      {
+        std::lock_guard lock(mu_);
+        std::erase_if(connections_, [](auto& w) { return w.expired(); });
+        connections_.push_back(c);
+      }
+      asio::post(ex, [c] { c->start(); });
+    }
+    accept_next();
+  });
+}
+
+void kafka_server::stop_accepting() {
+  std::promise<void> done;
+  asio::post(acceptor_.get_executor(), [&] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+std::vector<std::shared_ptr<connection>> kafka_server::live_connections() const {
+  std::vector<std::shared_ptr<connection>> out;
+  std::lock_guard lock(mu_);
+  for (auto& w : connections_)
+    if (auto c = w.lock()) out.push_back(std::move(c));
+  return out;
+}
+
+size_t kafka_server::open_connections() const { return live_connections().size(); }
+
+void kafka_server::drain_and_close(std::chrono::milliseconds budget) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  auto conns = live_connections();
+  for (auto& c : conns) {
+    // Each connection is asked on its own thread; no state is read across threads.
+    for (;;) {
+      std::promise<bool> idle;
+      asio::post(c->executor(), [&] { idle.set_value(c->idle()); });
+      if (idle.get_future().get() || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::promise<void> closed;
+    asio::post(c->executor(), [&] {
+      c->close("");
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+}
+
+}  // namespace server::kafka
