@@ -3,7 +3,7 @@
 // exactly, and framing-only splitting must agree with it.
 //
 // Build: clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I<repo>
-//        tests/engine/record_batch_fuzz.cc engine/record_batch.cc engine/errc.cc wal/crc32c.cc
+//        tests/fuzz/record_batch_fuzz.cc engine/record_batch.cc engine/errc.cc wal/crc32c.cc
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
