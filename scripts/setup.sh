@@ -7,7 +7,7 @@ packages=(
   build-essential cmake g++ clang libclang-rt-14-dev pkg-config
   libboost-dev libboost-program-options-dev
   libspdlog-dev libfmt-dev libeigen3-dev prometheus-cpp-dev
-  catch2 libexpected-dev librdkafka-dev libbenchmark-dev
+  catch2 libexpected-dev librdkafka-dev libbenchmark-dev nlohmann-json3-dev
   zlib1g-dev
   kcat python3 python3-kafka python3-confluent-kafka
   prometheus gnuplot-nox curl procps

@@ -11,8 +11,11 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/broker.h"
+#include "engine/produce_pipeline.h"
+#include "server/admin/http_server.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
+#include "server/metrics.h"
 
 namespace asio = boost::asio;
 
@@ -35,6 +38,36 @@ int run_serve(const serve_config& config) {
   }
   auto& eng = **opened;
 
+  metrics::registry probes;
+  auto [prof, pol] = config.initial_policy();
+  engine::produce_pipeline pipeline(eng.wal(), prof, pol, config.simulated_sync_delay);
+  spdlog::info("produce profile {}: min_batches={} linger={}ms buffer={} bytes", engine::to_string(prof),
+               pol.min_batches, std::chrono::duration<double, std::milli>(pol.linger).count(), pol.buffer_bytes);
+  if (prof == engine::profile::auto_tuned)
+    spdlog::warn("profile auto: the tuner is not built yet, so auto behaves as low-latency");
+  if (config.simulated_sync_delay.enabled())
+    spdlog::warn("EXPERIMENT ONLY: simulated sync delay '{}' ({} ms mean, ±{}%) is added after every fdatasync",
+                 config.storage_class, std::chrono::duration<double, std::milli>(config.simulated_sync_delay.mean).count(),
+                 config.simulated_sync_delay.jitter * 100);
+
+  // Every synced group feeds the metrics (and, from the tuner issue on, the controller). Runs on
+  // the WAL's sync thread: counters and histograms only.
+  eng.wal().set_observer([&probes](const wal::group_stats& g) {
+    auto& p = probes.pipeline;
+    auto& w = probes.wal;
+    p.flushes[static_cast<size_t>(g.reason)]->Increment();
+    p.flushed_batches.Increment(static_cast<double>(g.records));
+    p.batches_per_flush.Observe(static_cast<double>(g.records));
+    p.flush_wait.Observe(std::chrono::duration<double>(g.oldest_wait).count());
+    w.groups.Increment();
+    w.records.Increment(static_cast<double>(g.records));
+    w.bytes.Increment(static_cast<double>(g.bytes));
+    w.group_records.Observe(static_cast<double>(g.records));
+    w.group_bytes.Observe(static_cast<double>(g.bytes));
+    w.write_duration.Observe(std::chrono::duration<double>(g.write).count());
+    w.sync_duration.Observe(std::chrono::duration<double>(g.sync).count());
+  });
+
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::io_context*> raw;
   for (unsigned i = 0; i < config.io_threads; ++i) {
@@ -42,7 +75,7 @@ int run_serve(const serve_config& config) {
     raw.push_back(contexts.back().get());
   }
   asio::thread_pool blocking(2);
-  kafka::broker_context broker{eng, config, blocking};
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes};
   kafka::kafka_server kafka_listener(broker, raw);
   try {
     kafka_listener.start();
@@ -56,15 +89,56 @@ int run_serve(const serve_config& config) {
   std::vector<std::thread> io_threads;
   for (auto* c : raw) io_threads.emplace_back([c] { c->run(); });
 
-  // The control context runs on the main thread: signals now, the admin API and tuner later.
+  // The control context runs on the main thread: signals, the admin API and (later) the tuner.
   asio::io_context control;
+  std::atomic<bool> ready{false};
+  admin::context admin_ctx{probes, pipeline, eng, ready, config, std::chrono::steady_clock::now(),
+                           [&] {
+                             auto& p = probes.pipeline;
+                             auto st = pipeline.current();
+                             p.pending_batches.Set(static_cast<double>(eng.wal().queued_records()));
+                             p.pending_bytes.Set(static_cast<double>(eng.wal().queued_bytes()));
+                             probes.wal.queue_records.Set(static_cast<double>(eng.wal().queued_records()));
+                             probes.wal.queue_bytes.Set(static_cast<double>(eng.wal().queued_bytes()));
+                             p.min_batches.Set(st.policy.min_batches);
+                             p.linger_seconds.Set(std::chrono::duration<double>(st.policy.linger).count());
+                             p.buffer_bytes.Set(static_cast<double>(st.policy.buffer_bytes));
+                             p.memory_used_bytes.Set(static_cast<double>(pipeline.budget().used()));
+                             p.memory_peak_bytes.Set(static_cast<double>(pipeline.budget().peak()));
+                             p.memory_capacity_bytes.Set(static_cast<double>(pipeline.budget().capacity()));
+                             p.memory_waiters.Set(static_cast<double>(pipeline.budget().waiting()));
+                             for (auto q : {engine::profile::low_latency, engine::profile::balanced,
+                                            engine::profile::high_throughput, engine::profile::auto_tuned,
+                                            engine::profile::custom})
+                               p.profile.Add({{"profile", std::string(engine::to_string(q))}}).Set(q == st.active ? 1 : 0);
+                             probes.wal.simulated_sync_delay.Set(std::chrono::duration<double>(st.sync_delay.mean).count());
+                             probes.wal.failed.Set(eng.wal().failure().empty() ? 0 : 1);
+                             probes.process.resident_memory_bytes.Set(metrics::resident_memory_bytes());
+                           },
+                           {}};
+  admin::http_server admin_http(control, admin_ctx);
+  try {
+    admin_http.start(config.admin_listen);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    kafka_listener.stop_accepting();
+    eng.close();
+    kafka_listener.drain_and_close(std::chrono::seconds(1));
+    guards.clear();
+    for (auto* c : raw) c->stop();
+    for (auto& t : io_threads) t.join();
+    return 1;
+  }
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (!ec) spdlog::info("received signal {}, shutting down", signo);
     control.stop();
   });
+  ready = true;
   spdlog::info("kairo ready");
   control.run();
+  ready = false;
+  admin_http.stop();
 
   // Shutdown: no new connections; finish every queued sync and answer it; then close.
   kafka_listener.stop_accepting();

@@ -30,6 +30,54 @@ endpoint parse_endpoint(const std::string& s, const std::string& what) {
   return e;
 }
 
+std::pair<engine::profile, engine::produce_policy> serve_config::initial_policy() const {
+  auto p = produce_profile;
+  auto pol = engine::profile_policy(p);
+  if (min_batches) pol.min_batches = *min_batches;
+  if (linger_ms) pol.linger = std::chrono::nanoseconds(static_cast<int64_t>(*linger_ms * 1e6));
+  if (buffer_bytes) pol.buffer_bytes = *buffer_bytes;
+  if (min_batches || linger_ms || buffer_bytes) p = engine::profile::custom;
+  return {p, pol};
+}
+
+wal::simulated_sync_delay parse_sync_delay(const std::string& s) {
+  using namespace std::chrono;
+  if (s == "native" || s == "off" || s == "0") return {};
+  if (s == "cloud") return {milliseconds(1), 0.2};
+  if (s == "hdd") return {milliseconds(5), 0.2};
+  auto bad = [&] {
+    return std::invalid_argument("--simulated-sync-delay: '" + s +
+                                 "' is not native, cloud, hdd or a duration like 2ms or 1ms±20%");
+  };
+  std::string v = s, spread;
+  for (const char* sep : {"\u00b1", "+-"}) {
+    auto at = v.find(sep);
+    if (at != std::string::npos) {
+      spread = v.substr(at + std::string(sep).size());
+      v = v.substr(0, at);
+      break;
+    }
+  }
+  char* end = nullptr;
+  double n = std::strtod(v.c_str(), &end);
+  std::string unit(end);
+  double ns;
+  if (unit == "us") ns = n * 1e3;
+  else if (unit == "ms") ns = n * 1e6;
+  else if (unit == "s") ns = n * 1e9;
+  else throw bad();
+  if (!(ns >= 0) || ns > 10e9) throw bad();
+  wal::simulated_sync_delay d{nanoseconds(static_cast<int64_t>(ns)), 0.0};
+  if (!spread.empty()) {
+    if (spread.back() != '%') throw bad();
+    spread.pop_back();
+    double pct = std::strtod(spread.c_str(), &end);
+    if (*end != '\0' || !(pct >= 0) || pct > 100) throw bad();
+    d.jitter = pct / 100.0;
+  }
+  return d;
+}
+
 namespace {
 
 bool parse_bool(const std::string& v, const std::string& what) {
@@ -65,7 +113,12 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("max-request-bytes", po::value<std::string>()->default_value("104857600"), "largest request frame accepted; larger ones close the connection")
     ("max-message-bytes", po::value<std::string>()->default_value("1048576"), "largest RecordBatch accepted (MESSAGE_TOO_LARGE above)")
     ("io-threads", po::value<std::string>()->default_value("0"), "Kafka I/O threads (0: one per core)")
-    ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error");
+    ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
+    ("produce-profile", po::value<std::string>()->default_value("auto"), "batching profile: low-latency | balanced | high-throughput | auto (also KAIRO_PRODUCE_PROFILE)")
+    ("min-batches", po::value<std::string>(), "override: flush once this many batches are pending")
+    ("linger-ms", po::value<std::string>(), "override: flush once the oldest pending batch waited this long (ms, fractions allowed)")
+    ("buffer-bytes", po::value<std::string>(), "override: flush once this many bytes are pending; produce waits past twice this")
+    ("simulated-sync-delay", po::value<std::string>()->default_value("native"), "EXPERIMENT ONLY: delay added after every real fdatasync: native (off) | cloud (1ms±20%) | hdd (5ms±20%) | e.g. 2ms, 1ms±20%");
   // clang-format on
 
   po::variables_map vm;
@@ -103,6 +156,23 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   c.max_message_bytes = parse_positive<uint32_t>(get("max-message-bytes"), "--max-message-bytes", 64ll << 20);
   if (get("io-threads") != "0") c.io_threads = parse_positive<unsigned>(get("io-threads"), "--io-threads", 256);
   c.log_level = get("log-level");
+  auto prof = engine::parse_profile(get("produce-profile"));
+  if (!prof || *prof == engine::profile::custom)
+    throw std::invalid_argument("--produce-profile: '" + get("produce-profile") +
+                                "' is not a profile (low-latency, balanced, high-throughput or auto)");
+  c.produce_profile = *prof;
+  if (vm.count("min-batches")) c.min_batches = parse_positive<uint32_t>(get("min-batches"), "--min-batches", 1000000);
+  if (vm.count("linger-ms")) {
+    char* end = nullptr;
+    const auto v = get("linger-ms");
+    double ms = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(ms >= 0) || ms > 60000)
+      throw std::invalid_argument("--linger-ms: '" + v + "' must be a number of milliseconds from 0 to 60000");
+    c.linger_ms = ms;
+  }
+  if (vm.count("buffer-bytes")) c.buffer_bytes = parse_positive<uint64_t>(get("buffer-bytes"), "--buffer-bytes", 4ll << 30);
+  c.storage_class = get("simulated-sync-delay");
+  c.simulated_sync_delay = parse_sync_delay(c.storage_class);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

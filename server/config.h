@@ -5,6 +5,9 @@
 #include <optional>
 #include <string>
 
+#include "engine/produce_policy.h"
+#include "wal/flush_policy.h"
+
 namespace server {
 
 struct endpoint {
@@ -29,8 +32,24 @@ struct serve_config {
   unsigned io_threads = 0;  // 0: one per core
   std::string log_level = "info";
 
+  // The produce pipeline: a profile, optionally with explicit knobs that override it.
+  engine::profile produce_profile = engine::profile::auto_tuned;
+  std::optional<uint32_t> min_batches;
+  std::optional<double> linger_ms;
+  std::optional<uint64_t> buffer_bytes;
+  // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
+  wal::simulated_sync_delay simulated_sync_delay;
+  std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
+
+  // The profile's policy with the explicit knobs applied; `custom` when any knob is given.
+  std::pair<engine::profile, engine::produce_policy> initial_policy() const;
+
   endpoint advertised_or_listen() const { return advertised ? *advertised : listen; }
 };
+
+// Parses a simulated sync delay: native (off), cloud (1ms±20%), hdd (5ms±20%), or a duration with
+// an optional spread: "800us", "2ms", "1ms±20%", "1ms+-20%". Throws std::invalid_argument.
+wal::simulated_sync_delay parse_sync_delay(const std::string& s);
 
 // Parses `kairo serve` arguments. Returns nullopt after printing help when --help was given.
 // Throws std::invalid_argument with a user-facing message on bad input.

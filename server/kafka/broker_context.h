@@ -8,7 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "engine/broker.h"
+#include "engine/produce_pipeline.h"
 #include "server/config.h"
+#include "server/metrics.h"
 
 namespace server::kafka {
 
@@ -16,6 +18,8 @@ struct broker_context {
   engine::log_manager& engine;
   const serve_config& config;
   boost::asio::thread_pool& blocking;
+  engine::produce_pipeline& pipeline;
+  metrics::registry& metrics;
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };
@@ -33,6 +37,17 @@ auto run_blocking(broker_context& b, F& job) {
         boost::asio::post(*pool, [handler = std::move(handler), fp, ex]() mutable {
           boost::asio::post(ex, [handler = std::move(handler), r = (*fp)()]() mutable { std::move(handler)(std::move(r)); });
         });
+      },
+      boost::asio::use_awaitable);
+}
+
+// Waits (without blocking the io thread) until `bytes` of produce memory are granted.
+inline auto acquire_memory(broker_context& b, uint64_t bytes) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
+      [budget = &b.pipeline.budget(), bytes](auto handler) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        budget->acquire(bytes, [h, ex] { boost::asio::post(ex, [h] { std::move(*h)(); }); });
       },
       boost::asio::use_awaitable);
 }

@@ -31,6 +31,7 @@ connection::connection(asio::ip::tcp::socket socket, broker_context& broker)
 }
 
 void connection::start() {
+  broker_.metrics.kafka.connections_open.Increment();
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
@@ -39,6 +40,7 @@ void connection::start() {
 void connection::close(std::string_view why) {
   if (closed_) return;
   closed_ = true;
+  broker_.metrics.kafka.connections_open.Decrement();
   if (!why.empty()) log().info("closing connection from {}: {}", peer_, why);
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);

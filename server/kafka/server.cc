@@ -39,6 +39,7 @@ void kafka_server::accept_next() {
     } else {
       auto ex = socket.get_executor();
       auto c = std::make_shared<connection>(std::move(socket), broker_);
+      broker_.metrics.kafka.connections_total.Increment();
       {
         std::lock_guard lock(mu_);
         std::erase_if(connections_, [](auto& w) { return w.expired(); });

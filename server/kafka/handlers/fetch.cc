@@ -76,9 +76,12 @@ asio::awaitable<void> long_poll(request_context ctx, protocol::fetch_request req
     auto attempt = co_await run_blocking(b, job);
     const bool enough = attempt.bytes >= static_cast<size_t>(std::max(0, req.min_bytes)) && attempt.bytes > 0;
     if (enough || attempt.error || std::chrono::steady_clock::now() >= deadline) {
+      b.metrics.kafka.fetch_requests.Increment();
+      b.metrics.kafka.fetch_bytes.Increment(static_cast<double>(attempt.bytes));
       ctx.respond(encode_response(ctx, attempt.resp));
       co_return;
     }
+    b.metrics.kafka.fetch_long_poll_waits.Increment();
     // Park on every requested partition until one of them gains durable data, or the deadline.
     timer->expires_at(deadline);
     std::vector<engine::wait_handle> waits;

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "engine/record_batch.h"
 #include "server/kafka/api_table.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/error_mapping.h"
@@ -20,10 +21,32 @@ struct produce_state {
   std::atomic<size_t> left{0};
   bool answer = true;
 
+  uint64_t admitted_bytes = 0;
+
+  void count_durable(std::span<const std::byte> records) {
+    auto& k = ctx.broker.metrics.kafka;
+    if (auto batches = engine::split_batches(records)) {
+      k.produce_batches.Increment(static_cast<double>(batches->size()));
+      for (auto& bi : *batches) k.produce_records.Increment(bi.header.record_count);
+    }
+    k.produce_bytes.Increment(static_cast<double>(records.size()));
+  }  // held in the pipeline's memory budget until the answer
+
+  // Runs once per partition outcome plus once for the handler's own hold; the last one answers.
   static void arrived(const std::shared_ptr<produce_state>& st) {
     if (st->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    auto& b = st->ctx.broker;
+    b.pipeline.budget().release(st->admitted_bytes);
+    auto& k = b.metrics.kafka;
+    for (auto& t : st->resp.topics)
+      for (auto& p : t.partitions)
+        if (p.error != protocol::error_code::none) k.produce_errors.Increment();
     if (!st->answer) return;
-    boost::asio::post(st->ctx.executor, [st] { st->ctx.respond(encode_response(st->ctx, st->resp)); });
+    boost::asio::post(st->ctx.executor, [st] {
+      st->ctx.respond(encode_response(st->ctx, st->resp));
+      st->ctx.broker.metrics.kafka.produce_ack_latency.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - st->ctx.received).count());
+    });
   }
 };
 
@@ -32,6 +55,7 @@ struct produce_state {
 boost::asio::awaitable<void> handle_produce(request_context ctx) {
   auto req = protocol::produce_request::decode(ctx.body, ctx.header.api_version);
   auto& b = ctx.broker;
+  b.metrics.kafka.produce_requests.Increment();
   auto st = std::make_shared<produce_state>(std::move(ctx));
   st->answer = req.acks != 0;
 
@@ -65,6 +89,11 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
         (void)co_await run_blocking(b, job);
       }
 
+  // Past the memory budget the request waits here, and so does this connection's reader:
+  // backpressure reaches the client through TCP instead of growing memory.
+  st->admitted_bytes = st->ctx.frame->size();
+  co_await acquire_memory(b, st->admitted_bytes);
+
   st->left.store(partitions + 1, std::memory_order_relaxed);  // +1: this function's own hold
   auto& frame = st->ctx.frame;
   for (size_t ti = 0; ti < req.topics.size(); ++ti) {
@@ -74,12 +103,13 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
       // The batches are rewritten in place (base offset): the request frame is theirs now.
       std::span<std::byte> records(frame->data() + p.records_offset, p.records.size());
       b.engine.produce(t.name, p.index, frame, records,
-                       [st, ti, pi](const engine::result<engine::produce_result>& r) {
+                       [st, ti, pi, records](const engine::result<engine::produce_result>& r) {
                          produce_state* s = st.get();
                          auto& rp = s->resp.topics[ti].partitions[pi];
                          if (r) {
                            rp.base_offset = r->base_offset;
                            rp.log_start_offset = r->log_start_offset;
+                           s->count_durable(records);
                          } else {
                            rp.error = map_data_error(r.error());
                            rp.error_message = r.error().message();

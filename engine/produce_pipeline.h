@@ -1,0 +1,46 @@
+#pragma once
+// Layer 1 of the produce path, as state: which profile is active, its policy, and the memory
+// budget that makes produce wait instead of growing memory. The batching itself happens at the
+// WAL's single decision point (wal::should_cut), which this class keeps in step with the policy.
+// Thread-safe: the admin API, the tuner and the io threads call it concurrently.
+#include <mutex>
+#include <string>
+
+#include "engine/memory_budget.h"
+#include "engine/produce_policy.h"
+#include "wal/write_ahead_log.h"
+
+namespace engine {
+
+class produce_pipeline {
+ public:
+  struct state {
+    profile active = profile::low_latency;
+    produce_policy policy;
+    wal::simulated_sync_delay sync_delay;
+    uint64_t changes = 0;     // how many times the policy was set
+    std::string last_reason;  // why the current policy was set, in words
+  };
+
+  produce_pipeline(wal::write_ahead_log& wal, profile p, produce_policy policy, wal::simulated_sync_delay delay);
+
+  // Applies at the WAL's next cut; the memory budget follows the buffer (see budget_for).
+  void set_policy(profile p, const produce_policy& policy, std::string reason);
+  void set_sync_delay(const wal::simulated_sync_delay& d);
+  state current() const;
+
+  memory_budget& budget() { return budget_; }
+  // Produce data admitted but not answered may reach twice the buffer: one buffer gathering while
+  // the previous one is written and synced. Past that, produce waits.
+  static uint64_t budget_for(const produce_policy& p) { return 2 * p.buffer_bytes; }
+
+ private:
+  void apply();  // REQUIRES: mu_ held
+
+  wal::write_ahead_log& wal_;
+  memory_budget budget_;
+  mutable std::mutex mu_;
+  state state_;  // guarded by mu_
+};
+
+}  // namespace engine

@@ -1,0 +1,79 @@
+#include "server/admin/http_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace server::admin {
+namespace {
+
+asio::awaitable<void> session(asio::ip::tcp::socket socket, context& ctx) {
+  beast::flat_buffer buffer;
+  try {
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(1 << 20);
+      co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
+      auto& req = parser.get();
+      auto r = route(ctx, std::string_view(req.method_string().data(), req.method_string().size()),
+                     std::string_view(req.target().data(), req.target().size()), req.body());
+      http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+      res.set(http::field::server, "kairo");
+      res.set(http::field::content_type, r.content_type);
+      res.keep_alive(req.keep_alive());
+      res.body() = std::move(r.body);
+      res.prepare_payload();
+      co_await http::async_write(socket, res, asio::use_awaitable);
+      if (!res.keep_alive()) break;
+    }
+  } catch (const boost::system::system_error&) {
+    // The client went away or sent something that is not HTTP: nothing to answer.
+  }
+  boost::system::error_code ec;
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, context& ctx) {
+  for (;;) {
+    boost::system::error_code ec;
+    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(acceptor.get_executor(), session(std::move(socket), ctx), asio::detached);
+  }
+}
+
+}  // namespace
+
+http_server::http_server(asio::io_context& io, context& ctx) : acceptor_(io), ctx_(ctx) {}
+
+void http_server::start(const endpoint& at) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(at.host, ec);
+  if (ec) throw std::runtime_error("--admin-listen: '" + at.host + "' is not an IP address");
+  asio::ip::tcp::endpoint ep(addr, at.port);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(ep, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + at.to_string() + " (metrics/admin): " + ec.message());
+  acceptor_.listen();
+  spdlog::info("metrics and admin API on http://{}", at.to_string());
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(acceptor_, ctx_), asio::detached);
+}
+
+void http_server::stop() {
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+}  // namespace server::admin

@@ -1,0 +1,128 @@
+#include "server/admin/routes.h"
+
+#include <cmath>
+
+namespace server::admin {
+namespace {
+
+using json = nlohmann::json;
+
+response text(int status, std::string body) { return {status, "text/plain; charset=utf-8", std::move(body) + "\n"}; }
+response as_json(int status, const json& j) { return {status, "application/json", j.dump(2) + "\n"}; }
+response bad_request(const std::string& field, const std::string& why) {
+  return as_json(400, {{"error", "bad field '" + field + "': " + why + "; nothing was changed"}, {"field", field}});
+}
+
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+json delay_json(const wal::simulated_sync_delay& d) {
+  return {{"enabled", d.enabled()}, {"mean_ms", seconds(d.mean) * 1e3}, {"jitter", d.jitter},
+          {"note", "EXPERIMENT ONLY: added after every real fdatasync"}};
+}
+
+response put_policy(context& ctx, const std::string& body) {
+  json req = json::parse(body, nullptr, false);
+  if (req.is_discarded() || !req.is_object()) return bad_request("(body)", "not a JSON object");
+  static const char* known[] = {"profile", "min_batches", "linger_ms", "buffer_bytes"};
+  for (auto& [k, v] : req.items()) {
+    bool ok = false;
+    for (auto* n : known) ok |= k == n;
+    if (!ok) return bad_request(k, "unknown; use profile, min_batches, linger_ms, buffer_bytes");
+  }
+  auto cur = ctx.pipeline.current();
+  engine::profile prof = cur.active;
+  engine::produce_policy pol = cur.policy;
+  if (req.contains("profile")) {
+    if (!req["profile"].is_string()) return bad_request("profile", "must be a string");
+    auto p = engine::parse_profile(req["profile"].get<std::string>());
+    if (!p || *p == engine::profile::custom)
+      return bad_request("profile", "must be low-latency, balanced, high-throughput or auto");
+    prof = *p;
+    pol = engine::profile_policy(prof);
+  }
+  bool overridden = false;
+  if (req.contains("min_batches")) {
+    auto& v = req["min_batches"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1'000'000)
+      return bad_request("min_batches", "must be a whole number from 1 to 1000000");
+    pol.min_batches = v.get<uint32_t>();
+    overridden = true;
+  }
+  if (req.contains("linger_ms")) {
+    auto& v = req["linger_ms"];
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 || v.get<double>() > 60'000)
+      return bad_request("linger_ms", "must be a number of milliseconds from 0 to 60000");
+    pol.linger = std::chrono::nanoseconds(static_cast<int64_t>(v.get<double>() * 1e6));
+    overridden = true;
+  }
+  if (req.contains("buffer_bytes")) {
+    auto& v = req["buffer_bytes"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1024 || v.get<int64_t>() > (int64_t{4} << 30))
+      return bad_request("buffer_bytes", "must be a whole number of bytes from 1024 to 4294967296");
+    pol.buffer_bytes = v.get<uint64_t>();
+    overridden = true;
+  }
+  // An explicit knob pins the policy: the tuner steps back until the profile is set to auto again.
+  if (overridden) prof = engine::profile::custom;
+  ctx.pipeline.set_policy(prof, pol, "set through the admin API");
+  return as_json(200, policy_json(ctx.pipeline.current()));
+}
+
+}  // namespace
+
+json policy_json(const engine::produce_pipeline::state& s) {
+  json j = {{"profile", std::string(engine::to_string(s.active))},
+            {"min_batches", s.policy.min_batches},
+            {"linger_ms", seconds(s.policy.linger) * 1e3},
+            {"buffer_bytes", s.policy.buffer_bytes},
+            {"changes", s.changes},
+            {"reason", s.last_reason},
+            {"simulated_sync_delay", delay_json(s.sync_delay)}};
+  return j;
+}
+
+response route(context& ctx, std::string_view method, std::string_view target, const std::string& body) {
+  auto path = target.substr(0, target.find('?'));
+  if (path == "/healthz") return text(200, "ok");
+  if (path == "/readyz") return ctx.ready.load() ? text(200, "ready") : text(503, "not ready: recovering or not listening yet");
+  if (path == "/metrics") {
+    if (method != "GET") return text(405, "use GET");
+    if (ctx.refresh_gauges) ctx.refresh_gauges();
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics::serialize(*ctx.metrics.prom)};
+  }
+  if (path == "/v1/produce/policy") {
+    if (method == "GET") return as_json(200, policy_json(ctx.pipeline.current()));
+    if (method == "PUT" || method == "POST") return put_policy(ctx, body);
+    return text(405, "use GET or PUT");
+  }
+  if (path == "/v1/status") {
+    if (ctx.refresh_gauges) ctx.refresh_gauges();
+    auto& m = ctx.metrics;
+    json j;
+    j["version"] = "0.1.0";
+    j["uptime_seconds"] = seconds(std::chrono::steady_clock::now() - ctx.started);
+    j["ready"] = ctx.ready.load();
+    j["kafka_listener"] = ctx.config.listen.to_string();
+    j["data_dir"] = ctx.config.data_dir;
+    auto st = ctx.pipeline.current();
+    j["profile"] = std::string(engine::to_string(st.active));
+    j["policy"] = policy_json(st);
+    if (st.active == engine::profile::auto_tuned && !ctx.tuner_status)
+      j["note"] = "auto is selected but the tuner is not built yet: auto behaves as low-latency";
+    j["wal_failure"] = ctx.engine.wal().failure();
+    j["signals"] = {{"pending_batches", m.pipeline.pending_batches.Value()},
+                    {"pending_bytes", m.pipeline.pending_bytes.Value()},
+                    {"wal_groups", m.wal.groups.Value()},
+                    {"wal_records", m.wal.records.Value()},
+                    {"produce_requests", m.kafka.produce_requests.Value()},
+                    {"connections_open", m.kafka.connections_open.Value()},
+                    {"memory_used_bytes", m.pipeline.memory_used_bytes.Value()},
+                    {"resident_memory_bytes", m.process.resident_memory_bytes.Value()}};
+    if (ctx.tuner_status) j["tuner"] = ctx.tuner_status();
+    return as_json(200, j);
+  }
+  if (path == "/v1/tuner" && ctx.tuner_status) return as_json(200, ctx.tuner_status());
+  return text(404, "no such endpoint; try /metrics, /healthz, /readyz, /v1/status, /v1/produce/policy");
+}
+
+}  // namespace server::admin

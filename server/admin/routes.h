@@ -1,0 +1,48 @@
+#pragma once
+// The metrics/admin HTTP API, as a pure function from request to response so it can be tested
+// without sockets. Served by admin/http_server.h on --admin-listen.
+//
+//   GET /metrics               Prometheus text format
+//   GET /healthz               200 while the process runs
+//   GET /readyz                200 once the WAL is recovered and the Kafka listener is open
+//   GET /v1/status             JSON: version, uptime, profile, policy, recent signals
+//   GET /v1/produce/policy     JSON: the active profile and policy
+//   PUT /v1/produce/policy     JSON body, e.g. {"profile":"balanced"} or {"min_batches":10,"linger_ms":5}
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/broker.h"
+#include "engine/produce_pipeline.h"
+#include "server/config.h"
+#include "server/metrics.h"
+
+namespace server::admin {
+
+struct context {
+  metrics::registry& metrics;
+  engine::produce_pipeline& pipeline;
+  engine::log_manager& engine;
+  const std::atomic<bool>& ready;
+  const serve_config& config;
+  std::chrono::steady_clock::time_point started;
+  std::function<void()> refresh_gauges;          // mirrors live state into gauges before a scrape
+  std::function<nlohmann::json()> tuner_status;  // empty until the tuner runs
+};
+
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+response route(context& ctx, std::string_view method, std::string_view target, const std::string& body);
+
+// The policy as the admin API shows it.
+nlohmann::json policy_json(const engine::produce_pipeline::state& s);
+
+}  // namespace server::admin

@@ -1,0 +1,86 @@
+#pragma once
+// Prometheus probes, one struct per component. The hot path only increments counters and
+// observes histograms; gauges that mirror state (queue depth, policy) are refreshed at scrape.
+// Names follow kairo_<component>_<what>_<unit>; docs/metrics.md describes each.
+#include <array>
+#include <memory>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "wal/flush_policy.h"
+
+namespace server::metrics {
+
+struct kafka_probe {
+  explicit kafka_probe(prometheus::Registry& r);
+  prometheus::Counter& produce_requests;
+  prometheus::Counter& produce_batches;
+  prometheus::Counter& produce_records;
+  prometheus::Counter& produce_bytes;
+  prometheus::Counter& produce_errors;
+  prometheus::Histogram& produce_ack_latency;  // seconds, request receipt to answer queued
+  prometheus::Counter& fetch_requests;
+  prometheus::Counter& fetch_bytes;
+  prometheus::Counter& fetch_long_poll_waits;
+  prometheus::Gauge& connections_open;
+  prometheus::Counter& connections_total;
+};
+
+struct pipeline_probe {
+  explicit pipeline_probe(prometheus::Registry& r);
+  std::array<prometheus::Counter*, wal::flush_reason_count> flushes{};  // by reason
+  prometheus::Counter& flushed_batches;
+  prometheus::Histogram& batches_per_flush;
+  prometheus::Histogram& flush_wait;  // seconds the oldest batch waited for its flush
+  prometheus::Gauge& pending_batches;
+  prometheus::Gauge& pending_bytes;
+  prometheus::Gauge& min_batches;
+  prometheus::Gauge& linger_seconds;
+  prometheus::Gauge& buffer_bytes;
+  prometheus::Gauge& memory_used_bytes;
+  prometheus::Gauge& memory_peak_bytes;
+  prometheus::Gauge& memory_capacity_bytes;
+  prometheus::Gauge& memory_waiters;
+  prometheus::Family<prometheus::Gauge>& profile;
+};
+
+struct wal_probe {
+  explicit wal_probe(prometheus::Registry& r);
+  prometheus::Counter& groups;
+  prometheus::Counter& records;
+  prometheus::Counter& bytes;
+  prometheus::Histogram& group_records;
+  prometheus::Histogram& group_bytes;
+  prometheus::Histogram& write_duration;
+  prometheus::Histogram& sync_duration;
+  prometheus::Gauge& queue_records;
+  prometheus::Gauge& queue_bytes;
+  prometheus::Gauge& simulated_sync_delay;
+  prometheus::Gauge& failed;
+};
+
+struct process_probe {
+  explicit process_probe(prometheus::Registry& r);
+  prometheus::Gauge& resident_memory_bytes;
+  prometheus::Gauge& start_time_seconds;
+};
+
+// Everything kairo exports, with its registry.
+struct registry {
+  registry();
+  std::shared_ptr<prometheus::Registry> prom;
+  kafka_probe kafka;
+  pipeline_probe pipeline;
+  wal_probe wal;
+  process_probe process;
+};
+
+// The registry in Prometheus text exposition format.
+std::string serialize(prometheus::Registry& r);
+// This process's resident set size in bytes, from /proc/self/statm.
+double resident_memory_bytes();
+
+}  // namespace server::metrics
