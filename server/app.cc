@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
 #include "server/metrics.h"
+#include "server/tuning.h"
 
 namespace asio = boost::asio;
 
@@ -43,8 +45,6 @@ int run_serve(const serve_config& config) {
   engine::produce_pipeline pipeline(eng.wal(), prof, pol, config.simulated_sync_delay);
   spdlog::info("produce profile {}: min_batches={} linger={}ms buffer={} bytes", engine::to_string(prof),
                pol.min_batches, std::chrono::duration<double, std::milli>(pol.linger).count(), pol.buffer_bytes);
-  if (prof == engine::profile::auto_tuned)
-    spdlog::warn("profile auto: the tuner is not built yet, so auto behaves as low-latency");
   if (config.simulated_sync_delay.enabled())
     spdlog::warn("EXPERIMENT ONLY: simulated sync delay '{}' ({} ms mean, ±{}%) is added after every fdatasync",
                  config.storage_class, std::chrono::duration<double, std::milli>(config.simulated_sync_delay.mean).count(),
@@ -52,7 +52,11 @@ int run_serve(const serve_config& config) {
 
   // Every synced group feeds the metrics (and, from the tuner issue on, the controller). Runs on
   // the WAL's sync thread: counters and histograms only.
-  eng.wal().set_observer([&probes](const wal::group_stats& g) {
+  tuning_feed feed;
+  eng.wal().set_observer([&probes, &feed](const wal::group_stats& g) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    feed.add(tuner::group_sample{now, static_cast<uint32_t>(g.records), g.bytes, g.sync + g.simulated_delay, g.write,
+                                 g.oldest_wait, g.idle_before});
     auto& p = probes.pipeline;
     auto& w = probes.wal;
     p.flushes[static_cast<size_t>(g.reason)]->Increment();
@@ -75,7 +79,7 @@ int run_serve(const serve_config& config) {
     raw.push_back(contexts.back().get());
   }
   asio::thread_pool blocking(2);
-  kafka::broker_context broker{eng, config, blocking, pipeline, probes};
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed};
   kafka::kafka_server kafka_listener(broker, raw);
   try {
     kafka_listener.start();
@@ -116,6 +120,8 @@ int run_serve(const serve_config& config) {
                              probes.process.resident_memory_bytes.Set(metrics::resident_memory_bytes());
                            },
                            {}};
+  tuning_loop tuning(pipeline, feed, *probes.prom);
+  admin_ctx.tuner_status = [&tuning] { return tuning.status(); };
   admin::http_server admin_http(control, admin_ctx);
   try {
     admin_http.start(config.admin_listen);
@@ -134,6 +140,18 @@ int run_serve(const serve_config& config) {
     if (!ec) spdlog::info("received signal {}, shutting down", signo);
     control.stop();
   });
+  // The tuner's period: every 100 ms on the control thread, never on the data path.
+  asio::steady_timer tuner_timer(control);
+  std::function<void()> schedule_tick = [&] {
+    tuner_timer.expires_after(std::chrono::milliseconds(100));
+    tuner_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      tuning.tick(std::chrono::steady_clock::now());
+      schedule_tick();
+    });
+  };
+  schedule_tick();
+
   ready = true;
   spdlog::info("kairo ready");
   control.run();

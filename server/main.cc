@@ -8,6 +8,8 @@
 #include <boost/program_options/errors.hpp>
 
 #include "server/app.h"
+#include "server/cli/bench.h"
+#include "server/cli/experiment.h"
 #include "server/config.h"
 
 namespace {
@@ -16,7 +18,9 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: kairo <command> [options]\n\n"
                "commands:\n"
-               "  serve    run the broker (Kafka on 127.0.0.1:9092, metrics/admin on 127.0.0.1:9644)\n\n"
+               "  serve       run the broker (Kafka on 127.0.0.1:9092, metrics/admin on 127.0.0.1:9644)\n"
+               "  bench       load a broker with librdkafka producers/consumers and report rate and latency\n"
+               "  experiment  run a declared experiment (experiments/*.json): fresh servers, bench, metrics, plots\n\n"
                "Run `kairo <command> --help` for the options of a command.\n");
 }
 
@@ -42,6 +46,8 @@ int main(int argc, char** argv) {
       if (!cfg) return 0;
       return server::run_serve(*cfg);
     }
+    if (cmd == "bench") return server::cli::bench_main(argc - 1, argv + 1);
+    if (cmd == "experiment") return server::cli::experiment_main(argc - 1, argv + 1);
   } catch (const boost::program_options::error& e) {
     std::fprintf(stderr, "kairo %s: %s (try `kairo %s --help`)\n", cmd.c_str(), e.what(), cmd.c_str());
     return 2;

@@ -68,6 +68,21 @@ response put_policy(context& ctx, const std::string& body) {
   return as_json(200, policy_json(ctx.pipeline.current()));
 }
 
+// EXPERIMENT ONLY: swaps the simulated sync delay at runtime, for phased experiments that change
+// the storage class under load.
+response put_sync_delay(context& ctx, const std::string& body) {
+  json req = json::parse(body, nullptr, false);
+  if (req.is_discarded() || !req.is_object()) return bad_request("(body)", "not a JSON object");
+  if (!req.contains("value") || !req["value"].is_string())
+    return bad_request("value", "must be a string: native, cloud, hdd, or a duration like 2ms or 1ms±20%");
+  try {
+    ctx.pipeline.set_sync_delay(parse_sync_delay(req["value"].get<std::string>()));
+  } catch (const std::invalid_argument& e) {
+    return bad_request("value", e.what());
+  }
+  return as_json(200, delay_json(ctx.pipeline.current().sync_delay));
+}
+
 }  // namespace
 
 json policy_json(const engine::produce_pipeline::state& s) {
@@ -107,8 +122,6 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     auto st = ctx.pipeline.current();
     j["profile"] = std::string(engine::to_string(st.active));
     j["policy"] = policy_json(st);
-    if (st.active == engine::profile::auto_tuned && !ctx.tuner_status)
-      j["note"] = "auto is selected but the tuner is not built yet: auto behaves as low-latency";
     j["wal_failure"] = ctx.engine.wal().failure();
     j["signals"] = {{"pending_batches", m.pipeline.pending_batches.Value()},
                     {"pending_bytes", m.pipeline.pending_bytes.Value()},
@@ -120,6 +133,11 @@ response route(context& ctx, std::string_view method, std::string_view target, c
                     {"resident_memory_bytes", m.process.resident_memory_bytes.Value()}};
     if (ctx.tuner_status) j["tuner"] = ctx.tuner_status();
     return as_json(200, j);
+  }
+  if (path == "/v1/experiment/sync-delay") {
+    if (method == "GET") return as_json(200, delay_json(ctx.pipeline.current().sync_delay));
+    if (method == "PUT" || method == "POST") return put_sync_delay(ctx, body);
+    return text(405, "use GET or PUT");
   }
   if (path == "/v1/tuner" && ctx.tuner_status) return as_json(200, ctx.tuner_status());
   return text(404, "no such endpoint; try /metrics, /healthz, /readyz, /v1/status, /v1/produce/policy");

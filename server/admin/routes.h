@@ -8,6 +8,7 @@
 //   GET /v1/status             JSON: version, uptime, profile, policy, recent signals
 //   GET /v1/produce/policy     JSON: the active profile and policy
 //   PUT /v1/produce/policy     JSON body, e.g. {"profile":"balanced"} or {"min_batches":10,"linger_ms":5}
+//   GET/PUT /v1/experiment/sync-delay   EXPERIMENT ONLY: {"value":"hdd"} changes the simulated sync delay
 #include <atomic>
 #include <chrono>
 #include <functional>

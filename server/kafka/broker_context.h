@@ -11,6 +11,7 @@
 #include "engine/produce_pipeline.h"
 #include "server/config.h"
 #include "server/metrics.h"
+#include "server/tuning.h"
 
 namespace server::kafka {
 
@@ -20,6 +21,7 @@ struct broker_context {
   boost::asio::thread_pool& blocking;
   engine::produce_pipeline& pipeline;
   metrics::registry& metrics;
+  tuning_feed* feed = nullptr;  // where produce timing goes for the tuner; null when not tuning
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };

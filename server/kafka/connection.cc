@@ -122,7 +122,8 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
                             s->skip = true;
                             c->complete(s);
                           }
-                        }};
+                        },
+                        timing_};
     co_await api->handle(std::move(ctx));
   } catch (const protocol::protocol_error& e) {
     close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +

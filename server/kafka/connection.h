@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/kafka/broker_context.h"
+#include "server/kafka/request_context.h"
 
 namespace server::kafka {
 
@@ -47,6 +48,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<std::shared_ptr<slot>> slots_;  // requests awaiting their answer, in order
   boost::asio::steady_timer writer_wake_;    // cancelled when the head answer may be ready
   boost::asio::steady_timer reader_wake_;    // cancelled when in-flight requests drop
+  std::shared_ptr<produce_timing> timing_ = std::make_shared<produce_timing>();
   bool closed_ = false;
   bool writing_ = false;  // a gathered write is on its way to the socket
 };

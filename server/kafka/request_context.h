@@ -3,7 +3,9 @@
 // bytes, the broker it serves, and a way to answer. Handlers run on the connection's io thread.
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <functional>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,6 +22,13 @@ namespace server::kafka {
 
 struct broker_context;  // server/kafka/broker_context.h
 
+// Per-connection produce timing for the tuner: when this connection last got a produce answer,
+// and the mean interval between its answers. Touched only on the connection's io thread.
+struct produce_timing {
+  std::optional<std::chrono::steady_clock::time_point> last_answer;
+  std::chrono::nanoseconds answer_interval{0};  // EWMA
+};
+
 struct request_context {
   protocol::request_header header;
   std::shared_ptr<std::vector<std::byte>> frame;  // the whole request after the size prefix
@@ -32,6 +41,7 @@ struct request_context {
   std::function<void(std::vector<std::byte>)> respond;
   // Drops the request without an answer (acks=0 produce).
   std::function<void()> no_response;
+  std::shared_ptr<produce_timing> timing;
 };
 
 // Frames a response: size, response header (v0 or v1 by api and version), body.

@@ -21,16 +21,29 @@ struct produce_state {
   std::atomic<size_t> left{0};
   bool answer = true;
 
-  uint64_t admitted_bytes = 0;
+  uint64_t admitted_bytes = 0;  // held in the pipeline's memory budget until the answer
+
+  uint32_t batches = 0;  // partitions in the request: one batch each, as clients send them
+
+  // The answer left: the tuner learns the broker-side latency and this connection's rhythm.
+  void answered(std::chrono::steady_clock::time_point now) {
+    auto& t = *ctx.timing;
+    if (t.last_answer) {
+      const auto interval = now - *t.last_answer;
+      t.answer_interval = t.answer_interval.count() == 0 ? interval : (t.answer_interval * 4 + interval) / 5;
+    }
+    t.last_answer = now;
+    if (auto* feed = ctx.broker.feed) feed->add(tuner::ack_sample{now.time_since_epoch(), batches, now - ctx.received});
+  }
 
   void count_durable(std::span<const std::byte> records) {
     auto& k = ctx.broker.metrics.kafka;
-    if (auto batches = engine::split_batches(records)) {
-      k.produce_batches.Increment(static_cast<double>(batches->size()));
-      for (auto& bi : *batches) k.produce_records.Increment(bi.header.record_count);
+    if (auto split = engine::split_batches(records)) {
+      k.produce_batches.Increment(static_cast<double>(split->size()));
+      for (auto& bi : *split) k.produce_records.Increment(bi.header.record_count);
     }
     k.produce_bytes.Increment(static_cast<double>(records.size()));
-  }  // held in the pipeline's memory budget until the answer
+  }
 
   // Runs once per partition outcome plus once for the handler's own hold; the last one answers.
   static void arrived(const std::shared_ptr<produce_state>& st) {
@@ -44,8 +57,9 @@ struct produce_state {
     if (!st->answer) return;
     boost::asio::post(st->ctx.executor, [st] {
       st->ctx.respond(encode_response(st->ctx, st->resp));
-      st->ctx.broker.metrics.kafka.produce_ack_latency.Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - st->ctx.received).count());
+      const auto now = std::chrono::steady_clock::now();
+      st->ctx.broker.metrics.kafka.produce_ack_latency.Observe(std::chrono::duration<double>(now - st->ctx.received).count());
+      st->answered(now);
     });
   }
 };
@@ -68,6 +82,16 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
       rp.index = p.index;
       ++partitions;
     }
+  }
+
+  st->batches = static_cast<uint32_t>(partitions);
+  if (auto* feed = b.feed) {
+    // A closed-loop client answers acks with new sends: the gap since its last answer is its round trip.
+    auto& t = *st->ctx.timing;
+    tuner::request_sample s{st->ctx.received.time_since_epoch(), st->batches, st->ctx.frame->size(), {}, {}};
+    if (t.last_answer) s.gap = st->ctx.received - *t.last_answer;
+    if (t.answer_interval.count() > 0) s.answer_interval = t.answer_interval;
+    feed->add(s);
   }
 
   if (req.acks != 0 && req.acks != 1 && req.acks != -1) {

@@ -1,0 +1,147 @@
+#pragma once
+// The auto-tuner: from what the produce pipeline and the WAL report, it chooses min_batches and
+// linger, continuously, and says why.
+//
+// Pure: no threads, no clocks, no I/O. Time is passed in (any monotonic epoch, nanoseconds), so
+// the same code runs in the server (fed by the WAL observer and the Kafka handlers), in
+// `kairo sim`, and in tests on recorded or synthetic traces. Not thread-safe: one owner calls it.
+//
+// The model (docs/tuner.md):
+//   population N = batch arrival rate x (broker latency + client round trip R)   (Little's law)
+//   is the number of batches circulating between clients and the log. In closed loop with R
+//   smaller than a sync, cutting a group the moment the disk is free splits the producers into
+//   alternating cohorts; waiting for about N batches (bounded by a short linger of a few R) lets
+//   one sync cover them all. With N near 1, or open-loop arrivals, the best policy is to cut at
+//   once (min_batches 1, linger 0): no linger tax.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace tuner {
+
+using duration = std::chrono::nanoseconds;
+using time_point = std::chrono::nanoseconds;  // the caller's monotonic clock, from any epoch
+
+// One synced WAL group.
+struct group_sample {
+  time_point done{0};
+  uint32_t batches = 0;
+  uint64_t bytes = 0;
+  duration sync{0};         // fdatasync, including any simulated delay
+  duration write{0};
+  duration oldest_wait{0};  // how long the group's first batch waited for the cut
+  duration idle_before{0};  // how long the log sat idle before this cut
+};
+
+// One produce request arriving.
+struct request_sample {
+  time_point arrived{0};
+  uint32_t batches = 0;
+  uint64_t bytes = 0;
+  // Time since this connection's previous produce answer, when it had one: the client round trip
+  // R if the client is closed-loop (it answers acks with new sends).
+  std::optional<duration> gap;
+  // Mean time between this connection's produce answers; an open-loop client's gaps spread over
+  // the whole interval, a closed-loop client's are short and clustered.
+  std::optional<duration> answer_interval;
+};
+
+// One produce request answered.
+struct ack_sample {
+  time_point at{0};
+  uint32_t batches = 0;
+  duration latency{0};  // arrival to answer, broker side
+};
+
+struct policy {
+  uint32_t min_batches = 1;
+  duration linger{0};
+  friend bool operator==(const policy&, const policy&) = default;
+};
+
+// What the controller saw over its window; exported with every decision.
+struct signals {
+  double window_s = 0;
+  uint64_t groups = 0, requests = 0, acks = 0;
+  double arrival_batches_per_s = 0;
+  double batches_per_group = 0;
+  double busy_fraction = 0;        // share of the window the log spent writing and syncing
+  double sync_mean_s = 0, sync_p90_s = 0;
+  double sync_fixed_s = 0, sync_per_mib_s = 0;  // recursive least squares fit: sync = fixed + per_mib * MiB
+  double ack_mean_s = 0, ack_p50_s = 0, ack_p99_s = 0;
+  double round_trip_p50_s = 0, round_trip_p90_s = 0;
+  double closed_loop_score = 1;    // median gap / answer interval: ~0.5 open loop, small closed loop
+  bool closed_loop = false;
+  double population = 0;           // batches in circulation (Little's law)
+};
+
+struct decision {
+  time_point at{0};
+  policy next;
+  bool changed = false;
+  std::string rule;    // short machine-friendly name: idle, low_load, open_loop, cohort_jump, cohort_trim, hold
+  std::string reason;  // the same in words, with the numbers behind it
+  signals seen;
+};
+
+struct config {
+  duration window = std::chrono::milliseconds(500);  // signals are computed over this much history
+  duration idle_reset = std::chrono::seconds(1);     // no traffic this long: back to cut-at-once
+  double population_fraction = 0.85;  // wait for this share of the circulating batches
+  double linger_round_trips = 2.0;    // linger = this many p90 round trips...
+  duration min_linger = std::chrono::microseconds(100);  // ...within these bounds
+  duration max_linger = std::chrono::milliseconds(20);
+  uint32_t max_min_batches = 4096;
+  double closed_loop_threshold = 0.35;  // closed_loop_score below this: closed loop...
+  double open_loop_threshold = 0.45;    // ...and above this: open again (hysteresis, no flapping)
+  double low_load_population = 1.5;     // fewer batches in circulation: cut at once
+  double dead_band = 0.10;              // relative changes smaller than this are not made
+  double jump_threshold = 0.5;          // relative changes larger than this jump at once
+  double max_step = 0.25;               // otherwise move at most this share per decision
+  size_t history = 100;                 // decisions kept for explanation
+  size_t max_samples = 200000;          // per kind, a memory bound at extreme rates
+};
+
+class controller {
+ public:
+  explicit controller(config c = {});
+
+  void observe(const group_sample& s);
+  void observe(const request_sample& s);
+  void observe(const ack_sample& s);
+
+  // Computes the signals over the window ending at `now` and the next policy. Cheap enough to call
+  // every 100 ms. The decision is also appended to history().
+  decision decide(time_point now);
+
+  policy current() const { return current_; }
+  // Starts from this policy (e.g. after an operator pinned one and returned to auto).
+  void reset(const policy& p, time_point now);
+  const std::deque<decision>& history() const { return history_; }
+  const config& settings() const { return cfg_; }
+
+ private:
+  signals compute(time_point now);
+  void trim(time_point now);
+  policy target(const signals& s, std::string& rule, std::string& reason) const;
+
+  config cfg_;
+  policy current_;
+  std::deque<group_sample> groups_;
+  std::deque<request_sample> requests_;
+  std::deque<ack_sample> acks_;
+  std::optional<time_point> last_traffic_;
+  bool closed_loop_ = false;  // the last classification, for hysteresis
+  std::deque<decision> history_;
+  // Recursive least squares over (1, MiB) -> sync seconds, with forgetting.
+  Eigen::Vector2d theta_ = Eigen::Vector2d::Zero();
+  Eigen::Matrix2d p_ = Eigen::Matrix2d::Identity() * 1e3;
+  uint64_t fitted_ = 0;
+};
+
+}  // namespace tuner
