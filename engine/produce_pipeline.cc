@@ -6,7 +6,7 @@ namespace engine {
 
 produce_pipeline::produce_pipeline(wal::write_ahead_log& wal, profile p, produce_policy policy,
                                    wal::simulated_sync_delay delay)
-    : wal_(wal), budget_(budget_for(policy)) {
+    : wal_(wal), budget_(budget_for(p, policy)) {
   std::lock_guard lock(mu_);
   state_.active = p;
   state_.policy = policy;
@@ -39,7 +39,7 @@ void produce_pipeline::apply() {
   auto fp = to_flush_policy(state_.policy, wal_.policy());
   fp.sync_delay = state_.sync_delay;
   wal_.set_policy(fp);
-  budget_.set_capacity(budget_for(state_.policy));
+  budget_.set_capacity(budget_for(state_.active, state_.policy));
 }
 
 }  // namespace engine

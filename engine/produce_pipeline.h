@@ -3,6 +3,7 @@
 // budget that makes produce wait instead of growing memory. The batching itself happens at the
 // WAL's single decision point (wal::should_cut), which this class keeps in step with the policy.
 // Thread-safe: the admin API, the tuner and the io threads call it concurrently.
+#include <algorithm>
 #include <mutex>
 #include <string>
 
@@ -31,8 +32,12 @@ class produce_pipeline {
 
   memory_budget& budget() { return budget_; }
   // Produce data admitted but not answered may reach twice the buffer: one buffer gathering while
-  // the previous one is written and synced. Past that, produce waits.
-  static uint64_t budget_for(const produce_policy& p) { return 2 * p.buffer_bytes; }
+  // the previous one is written and synced. Past that, produce waits. Under auto the tuner sets the
+  // buffer to the bytes of one cohort as a cut rule, so memory is bounded by auto's cap instead.
+  static constexpr uint64_t auto_buffer_cap = 16u << 20;
+  static uint64_t budget_for(profile p, const produce_policy& pol) {
+    return 2 * (p == profile::auto_tuned ? std::max(pol.buffer_bytes, auto_buffer_cap) : pol.buffer_bytes);
+  }
 
  private:
   void apply();  // REQUIRES: mu_ held

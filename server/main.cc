@@ -10,6 +10,7 @@
 #include "server/app.h"
 #include "server/cli/bench.h"
 #include "server/cli/experiment.h"
+#include "server/cli/sim.h"
 #include "server/config.h"
 
 namespace {
@@ -20,7 +21,8 @@ void usage(std::FILE* out) {
                "commands:\n"
                "  serve       run the broker (Kafka on 127.0.0.1:9092, metrics/admin on 127.0.0.1:9644)\n"
                "  bench       load a broker with librdkafka producers/consumers and report rate and latency\n"
-               "  experiment  run a declared experiment (experiments/*.json): fresh servers, bench, metrics, plots\n\n"
+               "  experiment  run a declared experiment (experiments/*.json): fresh servers, bench, metrics, plots\n"
+               "  sim         simulate producers, the pipeline and the WAL to design and check the tuner\n\n"
                "Run `kairo <command> --help` for the options of a command.\n");
 }
 
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "bench") return server::cli::bench_main(argc - 1, argv + 1);
     if (cmd == "experiment") return server::cli::experiment_main(argc - 1, argv + 1);
+    if (cmd == "sim") return server::cli::sim_main(argc - 1, argv + 1);
   } catch (const boost::program_options::error& e) {
     std::fprintf(stderr, "kairo %s: %s (try `kairo %s --help`)\n", cmd.c_str(), e.what(), cmd.c_str());
     return 2;

@@ -33,12 +33,16 @@ nlohmann::json to_json(const tuner::signals& s) {
           {"round_trip_p90_ms", s.round_trip_p90_s * 1e3},
           {"closed_loop_score", s.closed_loop_score},
           {"closed_loop", s.closed_loop},
-          {"population_batches", s.population}};
+          {"population_batches", s.population},
+          {"population_bytes", s.population_bytes},
+          {"bytes_per_group", s.bytes_per_group},
+          {"round_trip_spread_ms", s.round_trip_spread_s * 1e3}};
 }
 
 nlohmann::json to_json(const tuner::decision& d, std::chrono::nanoseconds epoch) {
   return {{"at_s", secs(d.at - epoch)},
           {"min_batches", d.next.min_batches},
+          {"buffer_bytes", d.next.buffer_bytes},
           {"linger_ms", secs(d.next.linger) * 1e3},
           {"changed", d.changed},
           {"rule", d.rule},
@@ -100,7 +104,7 @@ void tuning_loop::tick(std::chrono::steady_clock::time_point now) {
   const auto t = since_epoch(now);
   auto st = pipeline_.current();
   const bool is_auto = st.active == engine::profile::auto_tuned;
-  if (is_auto && !was_auto_) controller_.reset({st.policy.min_batches, st.policy.linger}, t);
+  if (is_auto && !was_auto_) controller_.reset({st.policy.min_batches, st.policy.linger, st.policy.buffer_bytes}, t);
   was_auto_ = is_auto;
 
   auto d = controller_.decide(t);
@@ -118,10 +122,13 @@ void tuning_loop::tick(std::chrono::steady_clock::time_point now) {
   probe_.closed_loop.Set(d.seen.closed_loop ? 1 : 0);
 
   if (!is_auto) return;  // pinned: observe and explain, but do not drive
-  if (st.policy.min_batches == d.next.min_batches && st.policy.linger == d.next.linger) return;
+  if (st.policy.min_batches == d.next.min_batches && st.policy.linger == d.next.linger &&
+      st.policy.buffer_bytes == d.next.buffer_bytes)
+    return;
   auto p = st.policy;
   p.min_batches = d.next.min_batches;
   p.linger = d.next.linger;
+  p.buffer_bytes = d.next.buffer_bytes;
   pipeline_.set_policy(engine::profile::auto_tuned, p, "tuner (" + d.rule + "): " + d.reason);
   probe_.changes.Increment();
   changes_.push_back(d);

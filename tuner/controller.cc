@@ -34,6 +34,7 @@ controller::controller(config c) : cfg_(c) {}
 void controller::observe(const group_sample& s) {
   groups_.push_back(s);
   if (groups_.size() > cfg_.max_samples) groups_.pop_front();
+  if (!last_traffic_ || s.done - *last_traffic_ >= cfg_.idle_reset) traffic_since_ = s.done;
   last_traffic_ = std::max(last_traffic_.value_or(s.done), s.done);
   // RLS with forgetting factor 0.99: tracks a disk whose cost per byte or fixed cost changes.
   const double lambda = 0.99;
@@ -48,6 +49,7 @@ void controller::observe(const group_sample& s) {
 void controller::observe(const request_sample& s) {
   requests_.push_back(s);
   if (requests_.size() > cfg_.max_samples) requests_.pop_front();
+  if (!last_traffic_ || s.arrived - *last_traffic_ >= cfg_.idle_reset) traffic_since_ = s.arrived;
   last_traffic_ = std::max(last_traffic_.value_or(s.arrived), s.arrived);
 }
 
@@ -66,22 +68,30 @@ void controller::trim(time_point now) {
 signals controller::compute(time_point now) {
   trim(now);
   signals s;
+  // Right after a start or an idle period the window holds less history than its length: rates
+  // are over the history there is, or a load would look smaller than it is for a whole window.
   s.window_s = secs(cfg_.window);
+  if (traffic_since_ && now - *traffic_since_ < cfg_.window)
+    s.window_s = std::max(secs(now - *traffic_since_), 0.01);
   s.groups = groups_.size();
   s.requests = requests_.size();
   s.acks = acks_.size();
 
-  uint64_t group_batches = 0;
+  uint64_t group_batches = 0, group_bytes = 0;
   double busy = 0;
   std::vector<double> syncs;
   syncs.reserve(groups_.size());
   for (auto& g : groups_) {
     group_batches += g.batches;
+    s.max_batches_per_group = std::max(s.max_batches_per_group, g.batches);
+    group_bytes += g.bytes;
+    s.max_bytes_per_group = std::max(s.max_bytes_per_group, g.bytes);
     busy += secs(g.write + g.sync);
     syncs.push_back(secs(g.sync));
   }
   if (!groups_.empty()) {
     s.batches_per_group = static_cast<double>(group_batches) / static_cast<double>(groups_.size());
+    s.bytes_per_group = static_cast<double>(group_bytes) / static_cast<double>(groups_.size());
     double sum = 0;
     for (double v : syncs) sum += v;
     s.sync_mean_s = sum / static_cast<double>(syncs.size());
@@ -93,23 +103,26 @@ signals controller::compute(time_point now) {
     s.sync_per_mib_s = theta_(1);
   }
 
-  uint64_t arrived_batches = 0;
-  std::vector<double> gaps, scores;
+  uint64_t arrived_batches = 0, arrived_bytes = 0;
+  std::vector<double> gaps;
   for (auto& r : requests_) {
     arrived_batches += r.batches;
-    if (r.gap) {
-      gaps.push_back(secs(*r.gap));
-      if (r.answer_interval && r.answer_interval->count() > 0)
-        scores.push_back(std::min(1.0, secs(*r.gap) / secs(*r.answer_interval)));
-    }
+    arrived_bytes += r.bytes;
+    if (r.gap) gaps.push_back(secs(*r.gap));
   }
   s.arrival_batches_per_s = static_cast<double>(arrived_batches) / s.window_s;
+  s.arrival_bytes_per_s = static_cast<double>(arrived_bytes) / s.window_s;
   s.round_trip_p50_s = quantile(gaps, 0.5);
   s.round_trip_p90_s = quantile(gaps, 0.9);
+  s.round_trip_spread_s = quantile(gaps, 0.99) - quantile(gaps, 0.01);
+  // Answers go out once per group. A closed-loop client answers an ack with a new send after its
+  // round trip, so its gaps are short next to the time between groups; an open-loop client's
+  // arrivals ignore the answers, so its gaps spread over that whole interval (median ~ half).
   // Without gap samples there is nothing closed about the loop we could exploit.
-  s.closed_loop_score = scores.empty() ? 1.0 : quantile(scores, 0.5);
+  const double group_interval = groups_.empty() ? 0 : s.window_s / static_cast<double>(groups_.size());
+  s.closed_loop_score = gaps.empty() || group_interval <= 0 ? 1.0 : std::min(1.0, s.round_trip_p50_s / group_interval);
   const double threshold = closed_loop_ ? cfg_.open_loop_threshold : cfg_.closed_loop_threshold;
-  s.closed_loop = !scores.empty() && s.closed_loop_score < threshold;
+  s.closed_loop = !gaps.empty() && s.closed_loop_score < threshold;
   closed_loop_ = s.closed_loop;
 
   std::vector<double> lat;
@@ -124,6 +137,7 @@ signals controller::compute(time_point now) {
   s.ack_p99_s = quantile(lat, 0.99);
 
   s.population = s.arrival_batches_per_s * (s.ack_mean_s + s.round_trip_p50_s);
+  s.population_bytes = s.arrival_bytes_per_s * (s.ack_mean_s + s.round_trip_p50_s);
   return s;
 }
 
@@ -136,20 +150,136 @@ policy controller::target(const signals& s, std::string& rule, std::string& reas
   }
   if (!s.closed_loop) {
     rule = "open_loop";
-    reason = format("arrivals do not follow acks (median gap/answer interval %.2f >= %.2f): group commit batches them as they come, cut at once",
+    reason = format("arrivals do not follow acks (median gap / time between groups %.2f >= %.2f): group commit batches them as they come, cut at once",
                     s.closed_loop_score, cfg_.closed_loop_threshold);
     return {1, duration{0}};
   }
-  const double want = std::floor(cfg_.population_fraction * s.population);
+  // Wait for everything in circulation: one batch short leaves a straggler that becomes a second,
+  // alternating cohort (the trap again); one too many costs only the short linger below.
+  //
+  // The count is kept in bytes as well as batches, because clients decide how many batches a
+  // cohort comes back in: one librdkafka producer shared by many senders sends one request
+  // per partition batch for whoever is ready, so the same senders return as 3 batches in one
+  // cycle and 6 in the next, while their bytes stay the same. The cut is by bytes (buffer), and
+  // min_batches is set where it cannot cut first unless the batches really are all there.
+  //
+  // Little's law is off by a batch or two over a window of few long cycles, so once the producers
+  // form one cohort its largest group is the count (capped by the estimate, so that a step down
+  // is followed).
+  const bool split = s.bytes_per_group < cfg_.split_fraction * s.population_bytes;
+  double want_bytes = cfg_.population_fraction * s.population_bytes;
+  // Once merged, the largest group is the whole cohort, less a hair for the framing that varies
+  // with how a client splits the same records into batches (a cut that waits for a byte that never
+  // comes costs a linger every cycle). Not the mean: a cut below the cohort makes smaller groups,
+  // and a mean would follow them down.
+  if (!split)
+    want_bytes = std::min(cfg_.merged_fill * static_cast<double>(s.max_bytes_per_group), 1.1 * want_bytes + 1);
+  // A backstop well above the batch count: the bytes decide, whatever the batches come back as.
+  const double want_batches = std::ceil(2 * s.population) + 1;
   policy p;
-  p.min_batches = static_cast<uint32_t>(std::clamp(want, 1.0, static_cast<double>(cfg_.max_min_batches)));
-  p.linger = std::clamp(from_secs(cfg_.linger_round_trips * s.round_trip_p90_s), cfg_.min_linger, cfg_.max_linger);
+  p.buffer_bytes = static_cast<uint64_t>(std::clamp(want_bytes, 1.0, static_cast<double>(buffer_cap)));
+  p.min_batches = static_cast<uint32_t>(std::clamp(want_batches, 1.0, static_cast<double>(cfg_.max_min_batches)));
+  if (split) {
+    // The cohorts are split: each group waits while the other syncs, so a linger shorter than a
+    // sync never lets them meet. Wait one sync and round trip once; they merge into one group.
+    p.linger = std::clamp(from_secs(s.sync_p90_s + s.round_trip_p90_s), cfg_.min_linger, cfg_.max_linger);
+    rule = "cohort_merge";
+    reason = format("closed loop, %.1f batches / %.0f bytes in circulation but %.1f / %.0f per group: the producers split "
+                    "into cohorts that alternate; wait for %u batches or %llu bytes, at most %.3f ms (p90 sync %.3f ms + p90 "
+                    "round trip %.3f ms) so they merge",
+                    s.population, s.population_bytes, s.batches_per_group, s.bytes_per_group, p.min_batches,
+                    static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3, s.sync_p90_s * 1e3,
+                    s.round_trip_p90_s * 1e3);
+    return p;
+  }
+  // Linger counts from the cohort's first arrival, so it needs to cover only how far apart its
+  // producers come back (the spread of their round trips), not a whole round trip.
+  p.linger = std::clamp(from_secs(cfg_.linger_round_trips * s.round_trip_spread_s), cfg_.min_linger, cfg_.max_linger);
   rule = "cohort";
-  reason = format("closed loop, %.1f batches in circulation (%.0f/s x (%.3f ms broker + %.3f ms client)), sync %.3f ms: "
-                  "wait for %u batches, at most %.3f ms (%.1f x p90 round trip %.3f ms)",
-                  s.population, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.sync_mean_s * 1e3,
-                  p.min_batches, secs(p.linger) * 1e3, cfg_.linger_round_trips, s.round_trip_p90_s * 1e3);
+  reason = format("closed loop, %.1f batches / %.0f bytes in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)), "
+                  "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (%.1f x round-trip spread %.3f ms)",
+                  s.population, s.population_bytes, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3,
+                  s.sync_mean_s * 1e3, p.min_batches, static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3,
+                  cfg_.linger_round_trips, s.round_trip_spread_s * 1e3);
   return p;
+}
+
+double controller::batches_per_s_since(time_point from, time_point now) const {
+  uint64_t batches = 0;
+  for (auto& g : groups_)
+    if (g.done >= from && g.done < now) batches += g.batches;
+  const double span = secs(now - from);
+  return span > 0 ? static_cast<double>(batches) / span : 0;
+}
+
+bool controller::guard(time_point now, const policy& model, decision& d) {
+  const policy at_once{};
+  switch (guard_phase_) {
+    case guard_phase::fallback:
+      if (now - guard_since_ < cfg_.guard_fallback) {
+        current_ = at_once;
+        d.rule = "guard_hold";
+        d.reason = "guardrail fallback in force: cut-at-once beat the model's policy in the last trial";
+        return true;
+      }
+      guard_phase_ = guard_phase::watching;
+      guard_watching_ = false;
+      return false;
+    case guard_phase::trial: {
+      // Close the slot that just ran, then either open the next one or conclude.
+      const double rate = batches_per_s_since(guard_slot_start_, now);
+      (guard_slot_ % 2 == 0 ? guard_model_ : guard_at_once_).push_back(rate);
+      ++guard_slot_;
+      if (guard_slot_ < 2 * cfg_.guard_pairs) {
+        current_ = guard_slot_ % 2 == 0 ? model : at_once;
+        guard_slot_start_ = now;
+        d.rule = "guard_trial";
+        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
+                   (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
+        return true;
+      }
+      auto median = [](std::vector<double> v) { return quantile(v, 0.5); };
+      const double m = median(guard_model_), a = median(guard_at_once_);
+      guard_since_ = now;
+      if (a > cfg_.guard_margin * m) {
+        guard_phase_ = guard_phase::fallback;
+        current_ = at_once;
+        d.rule = "guard_fallback";
+        d.reason = format("guardrail: cut-at-once delivered %.0f batches/s against %.0f for the model's policy "
+                          "(median of %d slots each): falling back to it for %.0f s",
+                          a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
+      } else {
+        guard_phase_ = guard_phase::watching;
+        current_ = model;
+        d.rule = "guard_keep";
+        d.reason = format("guardrail: the model's policy delivered %.0f batches/s against %.0f for cut-at-once "
+                          "(median of %d slots each): keeping it",
+                          m, a, cfg_.guard_pairs);
+      }
+      return true;
+    }
+    case guard_phase::watching:
+      if (model.min_batches <= 1) {  // cutting at once already: nothing to guard
+        guard_watching_ = false;
+        return false;
+      }
+      if (!guard_watching_) {
+        guard_watching_ = true;
+        guard_since_ = now;
+        return false;
+      }
+      if (now - guard_since_ < cfg_.guard_interval) return false;
+      guard_phase_ = guard_phase::trial;
+      guard_slot_ = 0;
+      guard_slot_start_ = now;
+      guard_model_.clear();
+      guard_at_once_.clear();
+      current_ = model;
+      d.rule = "guard_trial";
+      d.reason = "guardrail trial slot 1/" + std::to_string(2 * cfg_.guard_pairs) + ": the model's policy";
+      return true;
+  }
+  return false;
 }
 
 decision controller::decide(time_point now) {
@@ -157,6 +287,9 @@ decision controller::decide(time_point now) {
   d.at = now;
   d.seen = compute(now);
   const policy before = current_;
+  // During a trial or a fallback the guardrail owns the policy; the model's own setpoint (the
+  // policy it would run) is kept aside in model_.
+  if (guard_phase_ != guard_phase::watching) current_ = model_;
 
   if (d.seen.requests == 0 && d.seen.groups == 0) {
     const bool long_idle = !last_traffic_ || now - *last_traffic_ >= cfg_.idle_reset;
@@ -171,29 +304,33 @@ decision controller::decide(time_point now) {
   } else {
     std::string rule, reason;
     const policy want = target(d.seen, rule, reason);
-    const double dm = relative_change(current_.min_batches, want.min_batches);
+    const bool regime = want.min_batches == 1 || current_.min_batches == 1 || rule == "cohort_merge";
     const double dl = relative_change(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()));
-    if (want.min_batches == 1 || current_.min_batches == 1 || dm > cfg_.jump_threshold) {
+    if (regime || dl > cfg_.jump_threshold) {
       // A regime change or a step in load: go to the model's setpoint at once (no windup to undo).
       current_ = want;
       d.rule = rule == "cohort" ? "cohort_jump" : rule;
       d.reason = reason;
-    } else if (dm < cfg_.dead_band && dl < cfg_.dead_band) {
+    } else if (want.min_batches == current_.min_batches && want.buffer_bytes == current_.buffer_bytes &&
+               dl < cfg_.dead_band) {
       d.rule = "hold";
       d.reason = "within the dead band of the setpoint (" + reason + ")";
     } else {
-      // Small drift: move part of the way, so that noise in the estimate cannot make the policy ring.
-      auto step = [&](double from, double to) {
+      // The counts follow the target exactly (one batch short of the cohort is the trap); the
+      // linger moves part of the way, so that noise in the round trips cannot make it ring.
+      current_.min_batches = want.min_batches;
+      current_.buffer_bytes = want.buffer_bytes;
+      if (dl >= cfg_.dead_band) {
+        const double from = static_cast<double>(current_.linger.count()), to = static_cast<double>(want.linger.count());
         const double limit = std::max(1.0, cfg_.max_step * from);
-        return from + std::clamp(to - from, -limit, limit);
-      };
-      current_.min_batches = static_cast<uint32_t>(std::lround(step(current_.min_batches, want.min_batches)));
-      current_.linger = duration(static_cast<int64_t>(
-          step(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()))));
+        current_.linger = duration(static_cast<int64_t>(from + std::clamp(to - from, -limit, limit)));
+      }
       d.rule = "cohort_trim";
       d.reason = "trim toward the setpoint: " + reason;
     }
   }
+  model_ = current_;
+  if (!guard(now, model_, d)) current_ = model_;
   d.next = current_;
   d.changed = !(current_ == before);
   history_.push_back(d);
@@ -202,7 +339,9 @@ decision controller::decide(time_point now) {
 }
 
 void controller::reset(const policy& p, time_point now) {
-  current_ = p;
+  current_ = model_ = p;
+  guard_phase_ = guard_phase::watching;
+  guard_watching_ = false;
   decision d;
   d.at = now;
   d.next = p;

@@ -43,6 +43,7 @@ struct request_sample {
   time_point arrived{0};
   uint32_t batches = 0;
   uint64_t bytes = 0;
+  // `bytes` counts what the log will hold: each batch plus the WAL's record header.
   // Time since this connection's previous produce answer, when it had one: the client round trip
   // R if the client is closed-loop (it answers acks with new sends).
   std::optional<duration> gap;
@@ -58,9 +59,14 @@ struct ack_sample {
   duration latency{0};  // arrival to answer, broker side
 };
 
+// The auto profile's cap on the buffer (bytes pending before a cut), and the buffer it uses when
+// bytes are not what it waits for.
+inline constexpr uint64_t buffer_cap = 16u << 20;
+
 struct policy {
   uint32_t min_batches = 1;
   duration linger{0};
+  uint64_t buffer_bytes = buffer_cap;
   friend bool operator==(const policy&, const policy&) = default;
 };
 
@@ -70,14 +76,20 @@ struct signals {
   uint64_t groups = 0, requests = 0, acks = 0;
   double arrival_batches_per_s = 0;
   double batches_per_group = 0;
+  uint32_t max_batches_per_group = 0;  // when the producers form one cohort: exactly the cohort
+  double bytes_per_group = 0;
+  uint64_t max_bytes_per_group = 0;
   double busy_fraction = 0;        // share of the window the log spent writing and syncing
   double sync_mean_s = 0, sync_p90_s = 0;
   double sync_fixed_s = 0, sync_per_mib_s = 0;  // recursive least squares fit: sync = fixed + per_mib * MiB
   double ack_mean_s = 0, ack_p50_s = 0, ack_p99_s = 0;
   double round_trip_p50_s = 0, round_trip_p90_s = 0;
-  double closed_loop_score = 1;    // median gap / answer interval: ~0.5 open loop, small closed loop
+  double round_trip_spread_s = 0;  // p99 - p1 of the round trips: how far apart one cohort arrives
+  double closed_loop_score = 1;    // median gap / mean time between groups: ~0.5 open loop, small closed loop
   bool closed_loop = false;
   double population = 0;           // batches in circulation (Little's law)
+  double arrival_bytes_per_s = 0;
+  double population_bytes = 0;     // bytes in circulation (Little's law), as the log frames them
 };
 
 struct decision {
@@ -92,9 +104,11 @@ struct decision {
 struct config {
   duration window = std::chrono::milliseconds(500);  // signals are computed over this much history
   duration idle_reset = std::chrono::seconds(1);     // no traffic this long: back to cut-at-once
-  double population_fraction = 0.85;  // wait for this share of the circulating batches
-  double linger_round_trips = 2.0;    // linger = this many p90 round trips...
-  duration min_linger = std::chrono::microseconds(100);  // ...within these bounds
+  double population_fraction = 1.0;  // wait for this share of the circulating batches
+  double linger_round_trips = 2.0;    // linger = this many round-trip spreads...
+  duration min_linger = std::chrono::microseconds(20);  // ...within these bounds
+  double split_fraction = 0.75;  // groups smaller than this share of the population: cohorts split
+  double merged_fill = 0.995;    // once merged, cut at this share of the largest group's bytes
   duration max_linger = std::chrono::milliseconds(20);
   uint32_t max_min_batches = 4096;
   double closed_loop_threshold = 0.35;  // closed_loop_score below this: closed loop...
@@ -104,6 +118,13 @@ struct config {
   double jump_threshold = 0.5;          // relative changes larger than this jump at once
   double max_step = 0.25;               // otherwise move at most this share per decision
   size_t history = 100;                 // decisions kept for explanation
+  // Guardrail: every guard_interval spent waiting for cohorts, interleave guard_pairs short slots of
+  // the model's policy and of cut-at-once (low-latency's behaviour); if cut-at-once delivers more
+  // than guard_margin times the throughput, fall back to it for guard_fallback.
+  duration guard_interval = std::chrono::seconds(30);
+  int guard_pairs = 4;
+  double guard_margin = 1.03;
+  duration guard_fallback = std::chrono::seconds(60);
   size_t max_samples = 200000;          // per kind, a memory bound at extreme rates
 };
 
@@ -131,12 +152,25 @@ class controller {
   policy target(const signals& s, std::string& rule, std::string& reason) const;
 
   config cfg_;
-  policy current_;
+  policy current_;  // what is applied
+  policy model_;    // what the model alone would apply (differs during guardrail trials and fallbacks)
   std::deque<group_sample> groups_;
   std::deque<request_sample> requests_;
   std::deque<ack_sample> acks_;
   std::optional<time_point> last_traffic_;
+  std::optional<time_point> traffic_since_;  // start of the current busy period
   bool closed_loop_ = false;  // the last classification, for hysteresis
+
+  // Guardrail state.
+  enum class guard_phase { watching, trial, fallback };
+  bool guard(time_point now, const policy& model, decision& d);  // true when it decided
+  double batches_per_s_since(time_point from, time_point now) const;
+  guard_phase guard_phase_ = guard_phase::watching;
+  time_point guard_since_{0};       // start of the current phase (watching: of cohort waiting)
+  bool guard_watching_ = false;     // the model is waiting for cohorts and the clock runs
+  int guard_slot_ = 0;              // trial slot index: even = model, odd = cut-at-once
+  time_point guard_slot_start_{0};
+  std::vector<double> guard_model_, guard_at_once_;  // batches/s per slot
   std::deque<decision> history_;
   // Recursive least squares over (1, MiB) -> sync seconds, with forgetting.
   Eigen::Vector2d theta_ = Eigen::Vector2d::Zero();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace server::cli {
@@ -34,6 +35,9 @@ struct bench_config {
     int concurrency = 1;
   };
   std::vector<load_step> schedule;
+  // Added: librdkafka properties applied last to every client (producers and consumer), like
+  // kcat's -X; for experiments with client settings (e.g. batch.num.messages) and debugging.
+  std::vector<std::pair<std::string, std::string>> client_properties;
 };
 
 struct latency_summary {  // microseconds
@@ -50,6 +54,11 @@ struct bench_result {
   double mb_per_sec = 0;  // 1 MB = 1e6 bytes
   latency_summary latency;
   std::string error;      // set when the run could not start (no broker, topic creation failed)
+  // Added for open loop and round-trip (see bench_clients.h for the sender model):
+  uint64_t unsent = 0;    // open loop: scheduled but not sent (in-flight cap or full queue); included in failed
+  uint64_t received = 0;  // round-trip: messages the consumer read in the measured window
+  latency_summary e2e_latency;  // round-trip: produce-to-consume latency; `latency` stays the ack latency
+  int topic_partitions = 0;     // partitions the topic really has (it may have existed already)
 };
 
 struct bench_progress {

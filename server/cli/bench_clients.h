@@ -24,6 +24,10 @@ namespace server::cli::bench_detail {
 struct run_window {
   int64_t start_ns = 0;  // load (warm-up) starts
   int64_t t0_ns = 0;     // measured window starts: events at or after t0 count
+  // Measured window ends (set when sending stops). Acks after it, from the drain, still go into
+  // the latency histogram (every sample counts) but not into messages/bytes, so the rate is
+  // exactly what was acknowledged inside [t0, end].
+  std::atomic<int64_t> end_ns{INT64_MAX};
   const bench_config* cfg = nullptr;
   int max_senders = 1;   // slots per producer
 

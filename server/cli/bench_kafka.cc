@@ -46,6 +46,16 @@ conf_ptr base_conf(const bench_config& cfg, std::string* error) {
   return conf;
 }
 
+bool apply_properties(rd_kafka_conf_t* conf, const bench_config& cfg, std::string* error) {
+  for (const auto& [k, v] : cfg.client_properties) {
+    if (auto e = conf_set(conf, k, v); !e.empty()) {
+      *error = "-X " + e;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 conf_ptr producer_conf(const bench_config& cfg, std::string* error) {
@@ -67,6 +77,7 @@ conf_ptr producer_conf(const bench_config& cfg, std::string* error) {
       return nullptr;
     }
   }
+  if (!apply_properties(conf.get(), cfg, error)) return nullptr;
   return conf;
 }
 
@@ -89,6 +100,7 @@ conf_ptr consumer_conf(const bench_config& cfg, std::string* error) {
       return nullptr;
     }
   }
+  if (!apply_properties(conf.get(), cfg, error)) return nullptr;
   return conf;
 }
 

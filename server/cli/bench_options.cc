@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -126,6 +127,7 @@ std::string bench_usage() {
          "  --schedule T:N,...       closed-loop load steps: from time T (in the measured window)\n"
          "                           N senders per producer are active, e.g. 0:8,10s:128\n"
          "  --progress-interval D    progress line period (default 5s; 0 = none)\n"
+         "  -X, --property KEY=VAL   librdkafka property for every client, applied last (repeatable)\n"
          "  --json FILE              write the result as one JSON object\n"
          "  --csv FILE               append the result as a CSV row (header when the file is new)\n"
          "  --help                   this text\n\n"
@@ -140,6 +142,7 @@ bench_cli parse_bench_args(int argc, const char* const* argv) {
   c.progress_interval_s = 5;
   std::string mode = "produce", duration = "30s", warmup = "0", schedule, progress = "5s";
   double rate = 0;
+  std::vector<std::string> properties;
   po::options_description desc;
   desc.add_options()
       ("help,h", "")
@@ -158,11 +161,13 @@ bench_cli parse_bench_args(int argc, const char* const* argv) {
       ("rate", po::value(&rate))
       ("schedule", po::value(&schedule))
       ("progress-interval", po::value(&progress))
+      ("property,X", po::value(&properties)->composing())
       ("json", po::value(&out.json_path))
       ("csv", po::value(&out.csv_path));
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(desc).run(), vm);
+    const po::positional_options_description no_positionals;  // a stray word is an error, not ignored
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(no_positionals).run(), vm);
     po::notify(vm);
   } catch (const std::exception& e) {
     out.error = e.what();
@@ -198,6 +203,14 @@ bench_cli parse_bench_args(int argc, const char* const* argv) {
       return out;
     }
     c.schedule = *s;
+  }
+  for (const auto& kv : properties) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      out.error = "-X '" + kv + "' is not KEY=VALUE (a librdkafka property, e.g. -X batch.num.messages=100)";
+      return out;
+    }
+    c.client_properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (c.acks == "-1") c.acks = "all";
   out.error = validate(c);

@@ -79,8 +79,10 @@ std::string series_csv_row(const series_row& r) {
   std::string s = num(r.t_s, "%.3f") + "," + std::to_string(r.phase);
   for (double v : {r.client_msgs_per_sec, r.client_p50_ms, r.client_p99_ms, r.active_senders, r.records_per_sec,
                    r.batches_per_flush, r.mean_sync_ms, r.flushes_per_sec, r.pending_batches, r.min_batches,
-                   r.linger_ms, r.buffer_bytes, r.sync_delay_ms, r.rss_bytes})
-    s += "," + num(v);
+                   r.linger_ms, r.buffer_bytes, r.sync_delay_ms, r.rss_bytes}) {
+    s += ',';
+    s += num(v);
+  }
   return s;
 }
 
@@ -96,12 +98,15 @@ void monitor::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void monitor::set_anchor(double t) {
+void monitor::set_anchor(double t, bool confirmed) {
   std::lock_guard lk(mu_);
-  if (std::isnan(anchor_)) {
-    anchor_ = t;
-    cv_.notify_all();
-  }
+  if (anchor_confirmed_ || (!std::isnan(anchor_) && !confirmed)) return;
+  anchor_ = t;
+  anchor_confirmed_ = confirmed;
+  // The bench reports the opening of the measured window as it happens (a tick is forced there
+  // after a warm-up): a scrape right now is the exact baseline for the point's totals.
+  if (confirmed && now_s() - t < 0.2) baseline_wanted_ = true;
+  cv_.notify_all();
 }
 
 double monitor::anchor() const {
@@ -144,6 +149,15 @@ void monitor::run() {
   std::unique_lock lk(mu_);
   while (!stopping_) {
     const double anchor = anchor_;
+    if (baseline_wanted_ && port_ != 0) {
+      baseline_wanted_ = false;
+      lk.unlock();
+      const size_t before = samples_.size();
+      scrape_once();
+      if (samples_.size() > before) baseline_index_ = static_cast<long>(before);
+      lk.lock();
+      continue;
+    }
     double wake = port_ != 0 ? next_scrape : 1e300;
     if (next_change < changes_.size() && !std::isnan(anchor)) wake = std::min(wake, anchor + changes_[next_change].at_s);
     const double now = now_s();
@@ -211,7 +225,8 @@ std::vector<series_row> monitor::series() const {
     r.t_s = s.t - anchor;
     r.phase = phase_at(r.t_s);
     fill_client(r, s.t);
-    if (i > 0) {
+    // Rates over a sliver (the baseline scrape lands just after a regular one) are noise: skipped.
+    if (i > 0 && s.t - samples_[i - 1].t >= 0.25 * interval_s_) {
       const auto& p = samples_[i - 1];
       const double dt = s.t - p.t;
       r.records_per_sec = ratio(delta(p, s, "kairo_kafka_produce_records_total"), dt);
@@ -240,9 +255,12 @@ server_totals monitor::totals() const {
   const double anchor = this->anchor();
   // Baseline: the last scrape at or before the measured window opened (else the first one).
   size_t base = 0;
-  if (!std::isnan(anchor))
+  if (baseline_index_ >= 0) {
+    base = static_cast<size_t>(baseline_index_);
+  } else if (!std::isnan(anchor)) {
     for (size_t i = 0; i < samples_.size(); ++i)
       if (samples_[i].t <= anchor) base = i;
+  }
   const auto& a = samples_[base];
   const auto& b = samples_.back();
   const double dflushes = delta(a, b, "kairo_pipeline_flushes_total", true);
@@ -254,9 +272,14 @@ server_totals monitor::totals() const {
   t.mean_sync_ms = ratio(delta(a, b, "kairo_wal_sync_duration_seconds_sum"),
                          delta(a, b, "kairo_wal_sync_duration_seconds_count")) * 1e3;
   t.records_per_group = ratio(delta(a, b, "kairo_wal_records_total"), delta(a, b, "kairo_wal_groups_total"));
-  double sum = 0, mx = NAN, rss = NAN;
-  int n = 0;
+  double sum = 0, mx = NAN, rss = NAN, delay_sum = 0;
+  int n = 0, delay_n = 0;
   for (size_t i = base; i < samples_.size(); ++i) {
+    double d = samples_[i].get("kairo_wal_simulated_sync_delay_seconds");
+    if (!std::isnan(d)) {
+      delay_sum += d * 1e3;
+      ++delay_n;
+    }
     double v = samples_[i].get("kairo_pipeline_pending_batches");
     if (!std::isnan(v)) {
       sum += v;
@@ -269,6 +292,7 @@ server_totals monitor::totals() const {
     if (!std::isnan(v)) rss = std::isnan(rss) ? v : std::max(rss, v);
   }
   t.mean_pending_batches = n ? sum / n : NAN;
+  t.simulated_delay_ms = delay_n ? delay_sum / delay_n : NAN;
   t.max_pending_batches = mx;
   t.max_rss_bytes = rss;
   return t;

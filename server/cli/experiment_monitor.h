@@ -68,7 +68,8 @@ std::string series_csv_row(const series_row& r);
 
 struct server_totals {  // over the measured window (or as much of it as was scraped)
   double batches_per_flush = NAN;
-  double mean_sync_ms = NAN;
+  double mean_sync_ms = NAN;          // real fdatasync only (kairo_wal_sync_duration_seconds)
+  double simulated_delay_ms = NAN;    // mean of the configured simulated delay over the scrapes
   double records_per_group = NAN;
   double flushes = NAN, flushes_min_batches = NAN, flushes_linger = NAN, flushes_buffer = NAN;
   double mean_pending_batches = NAN, max_pending_batches = NAN;
@@ -82,8 +83,9 @@ class monitor {
   monitor(int admin_port, double interval_s, std::vector<storage_change> changes, std::vector<double> phase_starts);
   ~monitor();
   void start();
-  // The start of the measured window; storage changes are timed from it. Idempotent (first wins).
-  void set_anchor(double t);
+  // The start of the measured window; storage changes are timed from it. A provisional anchor
+  // (an estimate) is replaced by the first confirmed one; later calls change nothing.
+  void set_anchor(double t, bool confirmed);
   void on_progress(const bench_progress& p);
   void finish();  // stops the side thread and takes a final scrape
 
@@ -108,6 +110,9 @@ class monitor {
   std::condition_variable cv_;
   bool stopping_ = false;                    // guarded by mu_
   double anchor_ = NAN;                      // guarded by mu_
+  bool anchor_confirmed_ = false;            // guarded by mu_
+  bool baseline_wanted_ = false;             // guarded by mu_: scrape now, as the window's baseline
+  long baseline_index_ = -1;                 // written by the side thread: samples_[i] taken at the anchor
   std::vector<metrics_sample> samples_;      // written by the side thread (then finish())
   std::vector<client_sample> client_;        // guarded by mu_
   std::vector<monitor_event> events_;        // written by the side thread

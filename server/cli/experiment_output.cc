@@ -53,11 +53,13 @@ std::vector<std::pair<std::string, nlohmann::json>> columns(const point_result& 
       {"duration_s", r.pt.duration_s},
       {"warmup_s", r.pt.warmup_s},
       {"acks", b.config.acks},
-      {"partitions", b.config.partitions},
+      {"partitions", b.topic_partitions ? b.topic_partitions : b.config.partitions},
+      {"compression", b.config.compression},
       {"status", r.status},
       {"error", r.error},
       {"messages", b.messages},
       {"failed", b.failed},
+      {"unsent", b.unsent},
       {"bytes", b.bytes},
       {"seconds", b.seconds},
       {"msgs_per_sec", b.msgs_per_sec},
@@ -71,6 +73,7 @@ std::vector<std::pair<std::string, nlohmann::json>> columns(const point_result& 
       {"mean_us", b.latency.mean},
       {"batches_per_flush", jnum(s.batches_per_flush)},
       {"mean_sync_ms", jnum(s.mean_sync_ms)},
+      {"simulated_delay_ms", jnum(s.simulated_delay_ms)},
       {"records_per_group", jnum(s.records_per_group)},
       {"flushes", jnum(s.flushes)},
       {"flushes_min_batches", jnum(s.flushes_min_batches)},
@@ -107,8 +110,9 @@ std::string fmt_rate(double v) {
 }  // namespace
 
 std::string points_csv_header() {
+  static const point_result blank;
   std::string h;
-  for (auto& [k, v] : columns(point_result{})) h += (h.empty() ? "" : ",") + k;
+  for (auto& [k, v] : columns(blank)) h += (h.empty() ? "" : ",") + k;
   return h;
 }
 
@@ -123,8 +127,8 @@ std::string points_csv_row(const point_result& r) {
   return row;
 }
 
-nlohmann::json point_json(const point_result& r) {
-  nlohmann::json j = nlohmann::json::object();
+nlohmann::ordered_json point_json(const point_result& r) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (auto& [k, v] : columns(r)) j[k] = v;
   return j;
 }
@@ -158,7 +162,7 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
 
   md << "## Points\n\n";
   md << "| point | target | storage | producers×conc | size | msg/s | MB/s | p50 ms | p99 ms | p99.9 ms | batches/flush "
-        "| sync ms | peak RSS MiB | status |\n";
+        "| sync ms (real + simulated) | peak RSS MiB | status |\n";
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (auto& r : rows) {
     std::string conc = std::to_string(r.pt.producers) + "×" +
@@ -169,7 +173,10 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
        << (r.storage_phases.empty() ? r.pt.storage : r.storage_phases) << " | " << conc << " | " << r.pt.message_size
        << " | " << fmt_rate(r.bench.msgs_per_sec) << " | " << num(r.bench.mb_per_sec, "%.3g") << " | "
        << ms(r.bench.latency.p50) << " | " << ms(r.bench.latency.p99) << " | " << ms(r.bench.latency.p999) << " | "
-       << num(r.server.batches_per_flush, "%.3g") << " | " << num(r.server.mean_sync_ms, "%.3g") << " | "
+       << num(r.server.batches_per_flush, "%.3g") << " | "
+       << (std::isnan(r.server.mean_sync_ms) ? std::string()
+                                             : num(r.server.mean_sync_ms, "%.3g") + " + " + num(r.server.simulated_delay_ms, "%.3g"))
+       << " | "
        << num(rss / 1048576.0, "%.0f") << " | " << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
   }
 

@@ -36,7 +36,7 @@ struct point_result {
 
 std::string points_csv_header();
 std::string points_csv_row(const point_result& r);
-nlohmann::json point_json(const point_result& r);
+nlohmann::ordered_json point_json(const point_result& r);  // keys in CSV column order
 
 struct run_info {
   std::string command, started_at, finished_at, git_commit, kairo_binary, host, result_dir;

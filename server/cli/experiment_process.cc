@@ -51,7 +51,7 @@ child_process::~child_process() {
 }
 
 void child_process::start(const std::vector<std::string>& argv, const std::string& log_path,
-                          const std::vector<std::pair<std::string, std::string>>& env) {
+                          const std::vector<std::pair<std::string, std::string>>& env, const std::string& drop_prefix) {
   if (pid_ > 0) throw std::logic_error("child_process::start: already running");
   // Everything the child needs is prepared before fork: after fork in a threaded process only
   // async-signal-safe calls are allowed.
@@ -60,7 +60,7 @@ void child_process::start(const std::vector<std::string>& argv, const std::strin
   args.push_back(nullptr);
   std::vector<std::string> env_store;
   for (char** e = environ; *e; ++e) {
-    bool overridden = false;
+    bool overridden = !drop_prefix.empty() && std::strncmp(*e, drop_prefix.c_str(), drop_prefix.size()) == 0;
     for (auto& [k, v] : env)
       if (std::strncmp(*e, k.c_str(), k.size()) == 0 && (*e)[k.size()] == '=') overridden = true;
     if (!overridden) env_store.emplace_back(*e);
@@ -96,7 +96,10 @@ void child_process::start(const std::vector<std::string>& argv, const std::strin
     ::signal(SIGTERM, SIG_DFL);
     ::signal(SIGPIPE, SIG_DFL);
     ::execve(args[0], args.data(), envp.data());
-    const char msg[] = "kairo experiment: exec failed\n";
+    // Only async-signal-safe calls here: the errno is written as digits by hand.
+    char msg[] = "kairo experiment: exec failed, errno    \n";
+    int e = errno;
+    for (int i = 39; i >= 37 && e > 0; --i, e /= 10) msg[i] = static_cast<char>('0' + e % 10);
     [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
     ::_exit(127);
   }

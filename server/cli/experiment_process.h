@@ -28,10 +28,11 @@ class child_process {
   child_process& operator=(const child_process&) = delete;
   ~child_process();
 
-  // Starts argv[0] with argv, stdout and stderr appended to log_path, stdin from /dev/null.
+  // Starts argv[0] with argv, stdout and stderr appended to log_path, stdin from /dev/null; the
+  // environment is ours minus variables starting with drop_prefix (when non-empty), plus env.
   // Throws std::runtime_error when the process cannot be created.
   void start(const std::vector<std::string>& argv, const std::string& log_path,
-             const std::vector<std::pair<std::string, std::string>>& env = {});
+             const std::vector<std::pair<std::string, std::string>>& env = {}, const std::string& drop_prefix = "");
   bool running();  // reaps it when it has exited
   pid_t pid() const { return pid_; }
   std::string exit_description() const { return exit_desc_; }  // after running() returned false

@@ -179,13 +179,13 @@ spec parse_spec(const json& original, bool quick) {
                            "partitions", "compression", "topic"});
     auto& L = s.load;
     if (l.contains("concurrency"))
-      L.concurrency = get_axis(l["concurrency"], "load.concurrency", [](auto& v, auto& w) { return get_int(v, w, 1); });
+      L.concurrency = get_axis(l["concurrency"], "load.concurrency", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("message_size"))
-      L.message_size = get_axis(l["message_size"], "load.message_size", [](auto& v, auto& w) { return get_int(v, w, 1); });
+      L.message_size = get_axis(l["message_size"], "load.message_size", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("producers"))
-      L.producers = get_axis(l["producers"], "load.producers", [](auto& v, auto& w) { return get_int(v, w, 1); });
+      L.producers = get_axis(l["producers"], "load.producers", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("rate") && !l["rate"].is_null())
-      L.rate = get_axis(l["rate"], "load.rate", [](auto& v, auto& w) { return get_number(v, w, 1e-3); });
+      L.rate = get_axis(l["rate"], "load.rate", [](const json& v, const std::string& w) { return get_number(v, w, 1e-3); });
     if (l.contains("duration_s")) L.duration_s = get_number(l["duration_s"], "load.duration_s", 0.1);
     if (l.contains("warmup_s")) L.warmup_s = get_number(l["warmup_s"], "load.warmup_s", 0);
     if (l.contains("acks")) {
@@ -289,7 +289,11 @@ std::string describe_concurrency_phases(const spec& s, const point& p) {
   int cur = p.base_concurrency;
   for (auto& ph : s.phases) {
     if (ph.concurrency) cur = *ph.concurrency;
-    out += (out.empty() ? "" : ";") + std::to_string(cur) + "@" + fmt_num(ph.start_s) + "s";
+    if (!out.empty()) out += ';';
+    out += std::to_string(cur);
+    out += '@';
+    out += fmt_num(ph.start_s);
+    out += 's';
   }
   return out;
 }
@@ -300,7 +304,11 @@ std::string describe_storage_phases(const spec& s, const point& p) {
   std::string cur = p.storage;
   for (auto& ph : s.phases) {
     if (ph.storage && p.storage != "none") cur = *ph.storage;
-    out += (out.empty() ? "" : ";") + cur + "@" + fmt_num(ph.start_s) + "s";
+    if (!out.empty()) out += ';';
+    out += cur;
+    out += '@';
+    out += fmt_num(ph.start_s);
+    out += 's';
   }
   return out;
 }

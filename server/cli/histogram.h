@@ -6,6 +6,7 @@
 //
 // Thread-safety: none. One writer per histogram (a producer's poller thread); the bench guards
 // the histograms it shares with the progress reporter with a mutex and merges at the end.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -160,7 +160,7 @@ class simulation {
   void arrive(time_point now, uint32_t who, bool open) {
     client& c = open ? open_[who] : closed_[who];
     const uint32_t n = s_.offered.batches_per_request;
-    const uint64_t id = requests_.size();
+    const uint64_t id = first_request_ + requests_.size();
     requests_.push_back(request{now, who, open, n, n});
     for (uint32_t i = 0; i < n; ++i) {
       pending_.push_back(batch{id, now, s_.offered.message_bytes});
@@ -227,13 +227,18 @@ class simulation {
     }
     if (ctl_) ctl_->observe(group_info_);
     for (const batch& g : group_)
-      if (--requests_[g.req].remaining == 0) answer(now, g.req);
+      if (--requests_[g.req - first_request_].remaining == 0) answer(now, g.req);
     group_.clear();
+    // Groups are cut in arrival order, so answered requests leave from the front.
+    while (!requests_.empty() && requests_.front().remaining == 0) {
+      requests_.pop_front();
+      ++first_request_;
+    }
     try_cut(now);
   }
 
   void answer(time_point now, uint64_t id) {
-    const request& r = requests_[id];
+    const request& r = requests_[id - first_request_];
     const duration latency = now - r.arrived;
     bucket_stats& b = bucket(now);
     b.acks++;
@@ -258,7 +263,8 @@ class simulation {
 
   void decide(time_point now) {
     const decision d = ctl_->decide(now);
-    res_.trace.push_back(trace_point{now, d.next.min_batches, d.next.linger, d.changed, d.rule, d.reason, d.seen});
+    res_.trace.push_back(
+        trace_point{now, d.next.min_batches, d.next.linger, d.next.buffer_bytes, d.changed, d.rule, d.reason, d.seen});
     apply(d.next);
     if (d.changed) try_cut(now);  // a smaller min_batches or shorter linger may cut at once
     schedule(now + s_.policy.decide_every, kind::decide, 0);
@@ -267,6 +273,7 @@ class simulation {
   void apply(const tuner::policy& p) {
     policy_.min_batches = std::max<uint32_t>(1, p.min_batches);
     policy_.linger = p.linger;
+    policy_.buffer_bytes = p.buffer_bytes;
   }
 
   bucket_stats& bucket(time_point now) {
@@ -326,7 +333,8 @@ class simulation {
   std::vector<client> closed_, open_;
   double rate_ = 0;
   uint64_t rate_epoch_ = 0;
-  std::vector<request> requests_;
+  std::deque<request> requests_;  // not yet answered, from id first_request_ on
+  uint64_t first_request_ = 0;
 
   std::deque<batch> pending_;
   uint64_t pending_bytes_ = 0;

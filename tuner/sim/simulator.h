@@ -102,6 +102,7 @@ struct trace_point {
   duration at{0};
   uint32_t min_batches = 1;
   duration linger{0};
+  uint64_t buffer_bytes = 0;
   bool changed = false;
   std::string rule, reason;
   tuner::signals seen;

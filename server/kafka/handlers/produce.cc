@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "engine/record_batch.h"
+#include "wal/format.h"
 #include "server/kafka/api_table.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/error_mapping.h"
@@ -88,7 +89,10 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
   if (auto* feed = b.feed) {
     // A closed-loop client answers acks with new sends: the gap since its last answer is its round trip.
     auto& t = *st->ctx.timing;
-    tuner::request_sample s{st->ctx.received.time_since_epoch(), st->batches, st->ctx.frame->size(), {}, {}};
+    uint64_t framed = 0;  // what the log will hold: each batch plus its record header
+    for (auto& topic : req.topics)
+      for (auto& part : topic.partitions) framed += part.records.size() + wal::format::record_header_size;
+    tuner::request_sample s{st->ctx.received.time_since_epoch(), st->batches, framed, {}, {}};
     if (t.last_answer) s.gap = st->ctx.received - *t.last_answer;
     if (t.answer_interval.count() > 0) s.answer_interval = t.answer_interval;
     feed->add(s);
