@@ -13,7 +13,8 @@
 
 namespace wal {
 
-// Append-only handle to one file. Used by a single thread at a time (the WAL's sync thread).
+// Append-only handle to one file. append() is called by one thread at a time; sync() may run
+// concurrently with it (the WAL's overlap mode syncs on one thread while writing on another).
 class writable_file {
  public:
   virtual ~writable_file() = default;

@@ -54,7 +54,12 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
     return fail(r.error());
   }
   w->idle_since_ = clock::now();
-  w->sync_thread_ = std::thread([p = w.get()] { p->run(); });
+  if (opts.overlap_write_and_sync) {
+    w->sync_thread_ = std::thread([p = w.get()] { p->run_syncer(); });
+    w->writer_thread_ = std::thread([p = w.get()] { p->run_writer(); });
+  } else {
+    w->sync_thread_ = std::thread([p = w.get()] { p->run_serial(); });
+  }
   return w;
 }
 
@@ -209,8 +214,11 @@ void write_ahead_log::append(uint32_t stream, uint8_t type, payload data, comple
   for (;;) {
     if (sticky_) return refuse(sticky_);
     if (closing_) return refuse(errc::closed);
-    // A record larger than the whole bound still goes alone into an empty queue.
-    if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_.empty()) break;
+    // Overlap mode also counts what is written but not yet completed: the writer must not
+    // outrun the disk by more than the bound. A record larger than the whole bound still goes
+    // alone into an empty log.
+    const uint64_t pending = queue_bytes_ + inflight_bytes_;
+    if (pending + size <= opts_.max_queue_bytes || pending == 0) break;
     if (full == when_full::fail) return refuse(errc::queue_full);
     space_cv_.wait(lock);
   }
@@ -228,138 +236,149 @@ void write_ahead_log::fail_all(std::deque<entry>& group, std::error_code ec) {
   group.clear();
 }
 
-void write_ahead_log::run() {
+bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, flush_policy& policy,
+                                 std::error_code& failed) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (queue_.empty()) {
+      if (closing_) return false;
+      work_cv_.wait(lock);
+      continue;
+    }
+    if (sticky_) {  // a failed log fails what is queued at once, whatever the policy says
+      failed = sticky_;
+      break;
+    }
+    if (closing_) {
+      stats.reason = flush_reason::shutdown;
+      break;
+    }
+    const auto now = clock::now();
+    pending_state p{queue_.size(), queue_bytes_, now - queue_.front().enqueued};
+    if (auto reason = should_cut(p, policy_)) {
+      stats.reason = *reason;
+      break;
+    }
+    work_cv_.wait_until(lock, queue_.front().enqueued + policy_.linger);
+  }
+  policy = policy_;
+  const auto now = clock::now();
+  stats.queue_records = queue_.size();
+  stats.queue_bytes = queue_bytes_;
+  stats.oldest_wait = now - queue_.front().enqueued;
+  stats.idle_before = now - idle_since_;
+  uint64_t bytes = 0;
+  // A group takes records in log order up to its caps, and always at least one.
+  while (!queue_.empty() && (failed || (group.size() < policy.max_group_records &&
+                                        (group.empty() || bytes + framed_size(queue_.front().data) <=
+                                                              policy.max_group_bytes)))) {
+    bytes += framed_size(queue_.front().data);
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  queue_bytes_ -= bytes;
+  if (opts_.overlap_write_and_sync) {
+    inflight_bytes_ += bytes;  // still held against the bound until the syncer completes it
+    return true;
+  }
+  lock.unlock();
+  space_cv_.notify_all();
+  return true;
+}
+
+bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats,
+                                  const std::function<std::error_code()>& before_roll, std::error_code& ec,
+                                  std::string& what) {
+  done.resize(group.size());
+  const auto start = clock::now();
+  std::chrono::nanoseconds not_writing{0};  // roll syncs and waits, reported apart from the write
+  auto write_out = [&]() -> bool {
+    if (write_buffer_.empty()) return true;
+    if (auto r = active_->append(write_buffer_); !r) {
+      ec = errc::write_failed;
+      what = "write of " + std::to_string(write_buffer_.size()) + " bytes to segment " +
+             format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
+      write_buffer_.clear();
+      return false;
+    }
+    write_buffer_.clear();
+    return true;
+  };
+  for (size_t i = 0; i < group.size(); ++i) {
+    auto& e = group[i];
+    const size_t size = framed_size(e.data);
+    if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
+        active_->size() > format::segment_header_size) {
+      // Roll: what went to the old segment must be durable before this group is acknowledged,
+      // and the syncer (overlap mode) must be done with the old segment before it is closed.
+      if (!write_out()) return false;
+      const auto w0 = clock::now();
+      if (before_roll) {
+        if (auto failed = before_roll()) {  // the syncer failed meanwhile: stop writing
+          ec = failed;
+          return false;
+        }
+      }
+      const auto s0 = clock::now();
+      if (auto r = active_->sync(); !r) {
+        ec = errc::sync_failed;
+        what = "fdatasync of segment " + format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
+        return false;
+      }
+      stats.sync += clock::now() - s0;
+      if (auto r = open_new_segment(e.lsn); !r) {
+        ec = r.error();
+        what = failure();
+        return false;
+      }
+      not_writing += clock::now() - w0;
+    }
+    const size_t at = write_buffer_.size();
+    write_buffer_.resize(at + size);
+    std::byte* h = write_buffer_.data() + at;
+    format::put_u32(h + 4, static_cast<uint32_t>(e.data.bytes.size()));
+    h[8] = std::byte{e.type};
+    format::put_u32(h + 9, e.stream);
+    format::put_u64(h + 13, e.lsn);
+    if (!e.data.bytes.empty())
+      std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
+    format::put_u32(h, crc32c::value(h + format::record_crc_covered_from, size - format::record_crc_covered_from));
+    done[i] = appended{e.lsn, position{active_first_lsn_, active_->size() + at},
+                       static_cast<uint32_t>(e.data.bytes.size())};
+    stats.records++;
+    stats.bytes += e.data.bytes.size();
+  }
+  const bool ok = write_out();
+  stats.write = clock::now() - start - not_writing;
+  return ok;
+}
+
+void write_ahead_log::run_serial() {
   std::mt19937_64 rng(0x6b6169726fULL);
   std::deque<entry> group;
+  std::vector<appended> done;
   for (;;) {
     group_stats stats{};
     flush_policy policy;
-    std::function<void(const group_stats&)> observer;
-    {
-      std::unique_lock lock(mu_);
-      for (;;) {
-        if (closing_ && queue_.empty()) return;
-        if (closing_) {
-          stats.reason = flush_reason::shutdown;
-          break;
-        }
-        if (queue_.empty()) {
-          work_cv_.wait(lock);
-          continue;
-        }
-        const auto now = clock::now();
-        pending_state p{queue_.size(), queue_bytes_, now - queue_.front().enqueued};
-        if (auto reason = should_cut(p, policy_)) {
-          stats.reason = *reason;
-          break;
-        }
-        work_cv_.wait_until(lock, queue_.front().enqueued + policy_.linger);
-      }
-      policy = policy_;
-      observer = observer_;
-      const auto now = clock::now();
-      stats.queue_records = queue_.size();
-      stats.queue_bytes = queue_bytes_;
-      stats.oldest_wait = now - queue_.front().enqueued;
-      stats.idle_before = now - idle_since_;
-      size_t bytes = 0;
-      // A group takes records in log order up to its caps, and always at least one.
-      while (!queue_.empty() && group.size() < policy.max_group_records &&
-             (group.empty() || bytes + framed_size(queue_.front().data) <= policy.max_group_bytes)) {
-        bytes += framed_size(queue_.front().data);
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      queue_bytes_ -= bytes;
-      if (sticky_) {
-        auto ec = sticky_;
-        lock.unlock();
-        space_cv_.notify_all();
-        fail_all(group, ec);
-        continue;
-      }
-    }
-    space_cv_.notify_all();
-
-    // Lay the group out: one buffer, one write per segment touched, one fdatasync per segment.
-    std::vector<appended> done(group.size());
     std::error_code ec;
-    std::string what;
-    const auto write_start = clock::now();
-    std::chrono::nanoseconds sync_time{0};
-    auto flush_buffer = [&](bool sync) -> bool {
-      if (!write_buffer_.empty()) {
-        if (auto r = active_->append(write_buffer_); !r) {
-          ec = errc::write_failed;
-          what = "write of " + std::to_string(write_buffer_.size()) + " bytes to segment " +
-                 format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
-          return false;
-        }
-        write_buffer_.clear();
-      }
-      if (sync) {
+    if (!take_group(group, stats, policy, ec)) return;
+    if (!ec) {
+      std::string what;
+      if (write_group(group, done, stats, nullptr, ec, what)) {
         const auto s0 = clock::now();
         if (auto r = active_->sync(); !r) {
           ec = errc::sync_failed;
           what = "fdatasync of segment " + format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
-          return false;
         }
-        sync_time += clock::now() - s0;
+        stats.sync += clock::now() - s0;
       }
-      return true;
-    };
-    bool ok = true;
-    for (size_t i = 0; ok && i < group.size(); ++i) {
-      auto& e = group[i];
-      const size_t size = framed_size(e.data);
-      if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
-          active_->size() > format::segment_header_size) {
-        // Roll: what went to the old segment must be durable before this group is acknowledged.
-        ok = flush_buffer(true);
-        if (ok) {
-          if (auto r = open_new_segment(e.lsn); !r) {
-            ec = r.error();
-            what = failure();
-            ok = false;
-          }
-        }
-        if (!ok) break;
+      if (ec) {
+        record_failure(ec, what);
+        log().error("log failed, refusing further appends: {}", failure());
       }
-      const size_t at = write_buffer_.size();
-      write_buffer_.resize(at + size);
-      std::byte* h = write_buffer_.data() + at;
-      format::put_u32(h + 4, static_cast<uint32_t>(e.data.bytes.size()));
-      h[8] = std::byte{e.type};
-      format::put_u32(h + 9, e.stream);
-      format::put_u64(h + 13, e.lsn);
-      if (!e.data.bytes.empty())
-        std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
-      format::put_u32(h, crc32c::value(h + format::record_crc_covered_from,
-                                       size - format::record_crc_covered_from));
-      done[i] = appended{e.lsn, position{active_first_lsn_, active_->size() + at},
-                         static_cast<uint32_t>(e.data.bytes.size())};
-      stats.records++;
-      stats.bytes += e.data.bytes.size();
     }
-    const auto write_end = clock::now();
-    if (ok) ok = flush_buffer(true);
-    stats.write = write_end - write_start;
-    stats.sync = sync_time;
-
-    if (!ok) {
-      write_buffer_.clear();
-      record_failure(ec, what);
-      log().error("log failed, refusing further appends: {}", failure());
-      std::deque<entry> rest;
-      {
-        std::lock_guard lock(mu_);
-        rest.swap(queue_);
-        queue_bytes_ = 0;
-      }
-      space_cv_.notify_all();
+    if (ec) {  // what is still queued is failed by the next take_group
       fail_all(group, ec);
-      fail_all(rest, ec);
-      std::lock_guard lock(mu_);
       idle_since_ = clock::now();
       continue;
     }
@@ -367,12 +386,126 @@ void write_ahead_log::run() {
     stats.simulated_delay = draw_delay(policy.sync_delay, rng);
     if (stats.simulated_delay.count() > 0) std::this_thread::sleep_for(stats.simulated_delay);
 
+    std::function<void(const group_stats&)> observer;
+    {
+      std::lock_guard lock(mu_);
+      observer = observer_;
+    }
     // The observer sees a group before its acks go out, so that metrics scraped by a client
     // that holds an ack already count the group that produced it.
     if (observer) observer(stats);
     for (size_t i = 0; i < group.size(); ++i) group[i].done(done[i]);
     group.clear();
     idle_since_ = clock::now();
+  }
+}
+
+void write_ahead_log::wait_syncer_drained() {
+  std::unique_lock lock(mu_);
+  drained_cv_.wait(lock, [&] { return written_.empty() && !syncing_; });
+}
+
+void write_ahead_log::run_writer() {
+  // At a roll the old segment is synced by the writer itself once the syncer has drained: the
+  // syncer never sees a segment change under it, and the old segment's records are durable
+  // before any group written after them is completed.
+  const std::function<std::error_code()> before_roll = [this] {
+    wait_syncer_drained();
+    std::lock_guard lock(mu_);
+    return sticky_;
+  };
+  for (;;) {
+    written_group g;
+    std::error_code ec;
+    if (!take_group(g.entries, g.stats, g.policy, ec)) break;
+    for (auto& e : g.entries) g.bytes += framed_size(e.data);
+    if (!ec) {
+      std::string what;
+      if (!write_group(g.entries, g.done, g.stats, before_roll, ec, what) && !what.empty()) {
+        record_failure(ec, what);
+        log().error("log failed, refusing further appends: {}", failure());
+      }
+    }
+    // Failed groups go to the syncer too: it is the one thread that completes, in log order.
+    g.written_at = clock::now();
+    {
+      std::lock_guard lock(mu_);
+      written_.push_back(std::move(g));
+    }
+    written_cv_.notify_one();
+    idle_since_ = clock::now();
+  }
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  written_cv_.notify_one();
+}
+
+void write_ahead_log::run_syncer() {
+  std::mt19937_64 rng(0x6b6169726fULL);
+  std::deque<written_group> batch;
+  for (;;) {
+    writable_file* file = nullptr;
+    uint64_t file_first_lsn = 0;
+    std::error_code ec;
+    std::function<void(const group_stats&)> observer;
+    {
+      std::unique_lock lock(mu_);
+      written_cv_.wait(lock, [&] { return !written_.empty() || writer_done_; });
+      if (written_.empty()) return;
+      // Everything in written_ has been written: this sync covers all of it.
+      batch.swap(written_);
+      syncing_ = true;
+      ec = sticky_;
+      file = active_.get();
+      file_first_lsn = active_first_lsn_;
+      observer = observer_;
+    }
+    const auto sync_start = clock::now();
+    std::chrono::nanoseconds sync_time{0}, delay{0};
+    if (!ec) {
+      if (auto r = file->sync(); !r) {
+        ec = errc::sync_failed;
+        record_failure(ec, "fdatasync of segment " + format::segment_name(file_first_lsn) +
+                               " failed: " + r.error().message());
+        log().error("log failed, refusing further appends: {}", failure());
+        work_cv_.notify_all();  // the writer fails what is queued, even if it was waiting out a linger
+      }
+      sync_time = clock::now() - sync_start;
+    }
+    if (!ec) {
+      delay = draw_delay(batch.back().policy.sync_delay, rng);
+      if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    }
+    {
+      // A write that failed while this sync ran fails these groups too: nothing succeeds once
+      // the log has failed, as in serial mode where they would have completed before that write.
+      std::lock_guard lock(mu_);
+      if (sticky_) ec = sticky_;
+    }
+    uint64_t bytes = 0;
+    for (auto& g : batch) {
+      bytes += g.bytes;
+      if (ec) {
+        fail_all(g.entries, ec);
+        continue;
+      }
+      g.stats.sync += sync_time;
+      g.stats.simulated_delay = delay;
+      g.stats.groups_in_sync = static_cast<uint32_t>(batch.size());
+      g.stats.wait_for_sync = sync_start - g.written_at;
+      if (observer) observer(g.stats);
+      for (size_t i = 0; i < g.entries.size(); ++i) g.entries[i].done(g.done[i]);
+    }
+    batch.clear();
+    {
+      std::lock_guard lock(mu_);
+      syncing_ = false;
+      inflight_bytes_ -= bytes;
+    }
+    drained_cv_.notify_one();
+    space_cv_.notify_all();
   }
 }
 
@@ -437,6 +570,8 @@ void write_ahead_log::close() {
   }
   work_cv_.notify_all();
   space_cv_.notify_all();
+  // The writer (overlap mode) flushes the queue and then tells the syncer it is done.
+  if (writer_thread_.joinable()) writer_thread_.join();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (active_) {
     (void)active_->close();

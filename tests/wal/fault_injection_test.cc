@@ -1,4 +1,5 @@
 // Failed writes and syncs are sticky and reach every waiter; a crash keeps exactly what was synced.
+// Every test runs in both modes of the log.
 #include <catch2/catch.hpp>
 
 #include "tests/wal/test_util.h"
@@ -29,8 +30,8 @@ struct outcome_log {
 };
 
 // A log that holds appends until told, so that a group's composition is known.
-std::unique_ptr<write_ahead_log> held_log(std::shared_ptr<mem_file_system> fs) {
-  auto o = mem_options();
+std::unique_ptr<write_ahead_log> held_log(std::shared_ptr<mem_file_system> fs, bool overlap) {
+  auto o = mem_options(overlap);
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   return *write_ahead_log::open(o, std::move(fs));
@@ -46,8 +47,10 @@ void release(write_ahead_log& w) {
 }  // namespace
 
 TEST_CASE("a failed sync fails every waiter of the group and every later append", "[wal][fault]") {
+  const bool overlap = GENERATE(false, true);
+  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto w = held_log(fs);
+  auto w = held_log(fs, overlap);
   REQUIRE(fs->syncs() == 1);  // the new segment's header
   fs->fail_nth_sync(1);
   outcome_log out;
@@ -65,8 +68,10 @@ TEST_CASE("a failed sync fails every waiter of the group and every later append"
 }
 
 TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
+  const bool overlap = GENERATE(false, true);
+  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto w = held_log(fs);
+  auto w = held_log(fs, overlap);
   fs->fail_nth_write(1);
   outcome_log out;
   for (int i = 0; i < 3; ++i) w->append(0, 1, make_payload("w"), out.make());
@@ -78,8 +83,10 @@ TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
 }
 
 TEST_CASE("records queued behind a failing group fail as well, none is acknowledged", "[wal][fault]") {
+  const bool overlap = GENERATE(false, true);
+  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto o = mem_options();
+  auto o = mem_options(overlap);
   o.policy.max_group_records = 2;
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
@@ -93,10 +100,12 @@ TEST_CASE("records queued behind a failing group fail as well, none is acknowled
 }
 
 TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wal][fault]") {
+  const bool overlap = GENERATE(false, true);
+  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
   std::vector<std::string> acked;
   {
-    auto w = *write_ahead_log::open(mem_options(), fs);
+    auto w = *write_ahead_log::open(mem_options(overlap), fs);
     for (int i = 0; i < 10; ++i) {
       auto s = "ok-" + std::to_string(i);
       REQUIRE(append_sync(*w, 0, s));
@@ -107,16 +116,18 @@ TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wa
     CHECK_FALSE(append_sync(*w, 0, "written-not-synced"));
   }
   fs->crash();
-  auto w = write_ahead_log::open(mem_options(), fs);
+  auto w = write_ahead_log::open(mem_options(overlap), fs);
   REQUIRE(w);
   CHECK(replay_all(**w) == acked);
 }
 
 TEST_CASE("a torn write followed by a crash loses only the unacknowledged group", "[wal][fault]") {
+  const bool overlap = GENERATE(false, true);
+  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
   std::vector<std::string> acked;
   {
-    auto w = *write_ahead_log::open(mem_options(), fs);
+    auto w = *write_ahead_log::open(mem_options(overlap), fs);
     for (int i = 0; i < 3; ++i) {
       acked.push_back("acked-" + std::to_string(i));
       REQUIRE(append_sync(*w, 0, acked.back()));
@@ -127,7 +138,7 @@ TEST_CASE("a torn write followed by a crash loses only the unacknowledged group"
     CHECK(torn.error() == errc::write_failed);
   }
   // Even without a crash the torn bytes are on "disk": recovery must cut them.
-  auto w = write_ahead_log::open(mem_options(), fs);
+  auto w = write_ahead_log::open(mem_options(overlap), fs);
   REQUIRE(w);
   CHECK(replay_all(**w) == acked);
 }
