@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace server::cli::experiment {
 namespace {
@@ -185,24 +186,28 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
     std::vector<std::string> targets;
     for (auto& t : s.targets) targets.push_back(t.label);
     std::map<std::string, std::map<std::string, const point_result*>> by_load;  // load key -> target -> row
+    std::map<std::string, std::tuple<std::string, int, int, double>> sort_key;  // numeric order of the loads
     std::vector<std::string> order;
     for (auto& r : rows) {
       if (r.status != "ok") continue;
       std::string key = (r.mock ? std::string("*") : r.pt.storage) + " | " + std::to_string(r.pt.message_size) + " | " +
                         std::to_string(r.pt.producers) + "×" + std::to_string(r.pt.concurrency) +
                         (r.pt.rate ? " open " + num(*r.pt.rate) + "/s" : "");
+      const double x = r.pt.rate ? *r.pt.rate : r.pt.concurrency;
       if (r.mock) {  // the mock broker has no disk: it is the yardstick for every storage class
         for (auto& st : s.storage) {
           std::string k = st + key.substr(1);
           if (!by_load.count(k)) order.push_back(k);
           by_load[k][r.target] = &r;
+          sort_key[k] = {st, r.pt.message_size, r.pt.producers, x};
         }
         continue;
       }
       if (!by_load.count(key)) order.push_back(key);
       by_load[key][r.target] = &r;
+      sort_key[key] = {r.pt.storage, r.pt.message_size, r.pt.producers, x};
     }
-    std::sort(order.begin(), order.end());
+    std::sort(order.begin(), order.end(), [&](auto& a, auto& b) { return sort_key[a] < sort_key[b]; });
     if (targets.size() > 1 && !order.empty()) {
       md << "\n## Targets side by side (msg/s, p99 ms)\n\n| storage | size | producers×conc |";
       for (auto& t : targets) md << " " << t << " |";

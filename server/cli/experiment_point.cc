@@ -158,34 +158,42 @@ point_outcome run_point(const point_env& env, const point& p) {
     }
   }
 
+  // A port picked free can be taken by someone else before the server binds it: one retry
+  // with fresh ports when the log says so.
   started_server srv;
-  try {
-    if (t.mock) {
-      std::string bin = t.binary.empty() ? env.mock_binary : t.binary;
-      start_mock(env, srv, log, bin);
-    } else {
-      auto ports = free_loopback_ports(2);
-      srv.kafka_port = ports[0];
-      srv.admin_port = ports[1];
-      const std::string listen = "127.0.0.1:" + std::to_string(srv.kafka_port);
-      std::vector<std::string> argv{env.kairo_binary, "serve", "--listen", listen, "--advertised-listener", listen,
-                                    "--admin-listen", "127.0.0.1:" + std::to_string(srv.admin_port),
-                                    "--data-dir", data_dir, "--simulated-sync-delay", initial_storage};
-      for (auto& a : t.server_args()) argv.push_back(a);
-      srv.command = join(argv);
-      std::ofstream(log, std::ios::app) << "kairo experiment: " << srv.command << "\n";
-      // KAIRO_* settings of the caller's shell must not leak into the server under test.
-      srv.proc.start(argv, log, t.env, "KAIRO_");
-    }
-  } catch (const std::exception& e) {
-    r.error = std::string("could not start the server: ") + e.what();
-    return out;
-  }
-
   std::string error;
-  auto started = wait_ready(env, srv, t.mock, log, error);
-  if (started != start_result::ready) {
+  for (int attempt = 1;; ++attempt) {
+    error.clear();
+    try {
+      if (t.mock) {
+        std::string bin = t.binary.empty() ? env.mock_binary : t.binary;
+        start_mock(env, srv, log, bin);
+      } else {
+        auto ports = free_loopback_ports(2);
+        srv.kafka_port = ports[0];
+        srv.admin_port = ports[1];
+        const std::string listen = "127.0.0.1:" + std::to_string(srv.kafka_port);
+        std::vector<std::string> argv{env.kairo_binary, "serve", "--listen", listen, "--advertised-listener", listen,
+                                      "--admin-listen", "127.0.0.1:" + std::to_string(srv.admin_port),
+                                      "--data-dir", data_dir, "--simulated-sync-delay", initial_storage};
+        for (auto& a : t.server_args()) argv.push_back(a);
+        srv.command = join(argv);
+        std::ofstream(log, std::ios::app) << "kairo experiment: " << srv.command << "\n";
+        // KAIRO_* settings of the caller's shell must not leak into the server under test.
+        srv.proc.start(argv, log, t.env, "KAIRO_");
+      }
+    } catch (const std::exception& e) {
+      r.error = std::string("could not start the server: ") + e.what();
+      return out;
+    }
+    auto started = wait_ready(env, srv, t.mock, log, error);
+    if (started == start_result::ready) break;
     auto st = srv.proc.stop(stop_grace_s);
+    if (started == start_result::failed && attempt == 1 && !t.mock &&
+        error.find("Address already in use") != std::string::npos) {
+      std::ofstream(log, std::ios::app) << "kairo experiment: port taken; retrying with other ports\n";
+      continue;
+    }
     r.server_stop = st.describe();
     r.server_killed = st.killed;
     r.error = error;
