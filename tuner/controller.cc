@@ -138,6 +138,9 @@ signals controller::compute(time_point now) {
 
   s.population = s.arrival_batches_per_s * (s.ack_mean_s + s.round_trip_p50_s);
   s.population_bytes = s.arrival_bytes_per_s * (s.ack_mean_s + s.round_trip_p50_s);
+  const double wait_cost = s.round_trip_p50_s + s.round_trip_spread_s;
+  s.waiting_pays = s.sync_mean_s > (waiting_pays_ ? cfg_.wait_stay_ratio : cfg_.wait_enter_ratio) * wait_cost;
+  waiting_pays_ = s.waiting_pays;
   return s;
 }
 
@@ -152,6 +155,13 @@ policy controller::target(const signals& s, std::string& rule, std::string& reas
     rule = "open_loop";
     reason = format("arrivals do not follow acks (median gap / time between groups %.2f >= %.2f): group commit batches them as they come, cut at once",
                     s.closed_loop_score, cfg_.closed_loop_threshold);
+    return {1, duration{0}};
+  }
+  if (!s.waiting_pays) {
+    rule = "sync_short";
+    reason = format("closed loop, but a sync (%.3f ms) is not clearly longer than the cohort takes to come back "
+                    "(%.3f ms round trip + %.3f ms spread): waiting would lengthen the tail more than it saves, cut at once",
+                    s.sync_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.round_trip_spread_s * 1e3);
     return {1, duration{0}};
   }
   // Wait for everything in circulation: one batch short leaves a straggler that becomes a second,
@@ -204,12 +214,12 @@ policy controller::target(const signals& s, std::string& rule, std::string& reas
   return p;
 }
 
-double controller::batches_per_s_since(time_point from, time_point now) const {
-  uint64_t batches = 0;
+double controller::bytes_per_s_since(time_point from, time_point now) const {
+  uint64_t bytes = 0;
   for (auto& g : groups_)
-    if (g.done >= from && g.done < now) batches += g.batches;
+    if (g.done >= from && g.done < now) bytes += g.bytes;
   const double span = secs(now - from);
-  return span > 0 ? static_cast<double>(batches) / span : 0;
+  return span > 0 ? static_cast<double>(bytes) / span : 0;
 }
 
 bool controller::guard(time_point now, const policy& model, decision& d) {
@@ -226,8 +236,15 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       guard_watching_ = false;
       return false;
     case guard_phase::trial: {
-      // Close the slot that just ran, then either open the next one or conclude.
-      const double rate = batches_per_s_since(guard_slot_start_, now);
+      if (now - guard_slot_start_ < cfg_.guard_slot) {  // the slot runs on
+        current_ = guard_slot_ % 2 == 0 ? model : at_once;
+        d.rule = "guard_trial";
+        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
+                   (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
+        return true;
+      }
+      // Close the slot that just ran (measured after it settled), then open the next or conclude.
+      const double rate = bytes_per_s_since(guard_slot_start_ + cfg_.guard_settle, now);
       (guard_slot_ % 2 == 0 ? guard_model_ : guard_at_once_).push_back(rate);
       ++guard_slot_;
       if (guard_slot_ < 2 * cfg_.guard_pairs) {
@@ -245,14 +262,14 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
         guard_phase_ = guard_phase::fallback;
         current_ = at_once;
         d.rule = "guard_fallback";
-        d.reason = format("guardrail: cut-at-once delivered %.0f batches/s against %.0f for the model's policy "
+        d.reason = format("guardrail: cut-at-once delivered %.0f bytes/s against %.0f for the model's policy "
                           "(median of %d slots each): falling back to it for %.0f s",
                           a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
       } else {
         guard_phase_ = guard_phase::watching;
         current_ = model;
         d.rule = "guard_keep";
-        d.reason = format("guardrail: the model's policy delivered %.0f batches/s against %.0f for cut-at-once "
+        d.reason = format("guardrail: the model's policy delivered %.0f bytes/s against %.0f for cut-at-once "
                           "(median of %d slots each): keeping it",
                           m, a, cfg_.guard_pairs);
       }

@@ -87,6 +87,7 @@ struct signals {
   double round_trip_spread_s = 0;  // p99 - p1 of the round trips: how far apart one cohort arrives
   double closed_loop_score = 1;    // median gap / mean time between groups: ~0.5 open loop, small closed loop
   bool closed_loop = false;
+  bool waiting_pays = false;       // a sync is clearly longer than the cohort takes to come back
   double population = 0;           // batches in circulation (Little's law)
   double arrival_bytes_per_s = 0;
   double population_bytes = 0;     // bytes in circulation (Little's law), as the log frames them
@@ -113,18 +114,28 @@ struct config {
   uint32_t max_min_batches = 4096;
   double closed_loop_threshold = 0.35;  // closed_loop_score below this: closed loop...
   double open_loop_threshold = 0.45;    // ...and above this: open again (hysteresis, no flapping)
+  // Waiting for the cohort saves a sync per cycle and costs the time its producers take to come
+  // back (p50 round trip + spread). Wait only while the mean sync exceeds that cost by this factor
+  // (entering) and keeps above it by the second (staying), so that a disk about as fast as the
+  // clients is left to cut at once, where waiting would only lengthen the tail.
+  double wait_enter_ratio = 1.3;
+  double wait_stay_ratio = 1.1;
   double low_load_population = 1.5;     // fewer batches in circulation: cut at once
   double dead_band = 0.10;              // relative changes smaller than this are not made
   double jump_threshold = 0.5;          // relative changes larger than this jump at once
   double max_step = 0.25;               // otherwise move at most this share per decision
   size_t history = 100;                 // decisions kept for explanation
-  // Guardrail: every guard_interval spent waiting for cohorts, interleave guard_pairs short slots of
-  // the model's policy and of cut-at-once (low-latency's behaviour); if cut-at-once delivers more
-  // than guard_margin times the throughput, fall back to it for guard_fallback.
-  duration guard_interval = std::chrono::seconds(30);
-  int guard_pairs = 4;
-  double guard_margin = 1.03;
-  duration guard_fallback = std::chrono::seconds(60);
+  // Guardrail: every guard_interval spent waiting for cohorts, interleave guard_pairs slots of the
+  // model's policy and of cut-at-once (low-latency's behaviour), each guard_slot long and measured
+  // after guard_settle (the cohorts need a few cycles to re-form); if cut-at-once delivers more
+  // than guard_margin times the bytes per second, fall back to it for guard_fallback. Bytes, not
+  // batches: a merged cohort comes back in fewer, larger batches.
+  duration guard_interval = std::chrono::seconds(60);
+  int guard_pairs = 3;
+  duration guard_slot = std::chrono::milliseconds(400);
+  duration guard_settle = std::chrono::milliseconds(150);
+  double guard_margin = 1.05;
+  duration guard_fallback = std::chrono::seconds(30);
   size_t max_samples = 200000;          // per kind, a memory bound at extreme rates
 };
 
@@ -160,17 +171,18 @@ class controller {
   std::optional<time_point> last_traffic_;
   std::optional<time_point> traffic_since_;  // start of the current busy period
   bool closed_loop_ = false;  // the last classification, for hysteresis
+  bool waiting_pays_ = false; // likewise
 
   // Guardrail state.
   enum class guard_phase { watching, trial, fallback };
   bool guard(time_point now, const policy& model, decision& d);  // true when it decided
-  double batches_per_s_since(time_point from, time_point now) const;
+  double bytes_per_s_since(time_point from, time_point now) const;
   guard_phase guard_phase_ = guard_phase::watching;
   time_point guard_since_{0};       // start of the current phase (watching: of cohort waiting)
   bool guard_watching_ = false;     // the model is waiting for cohorts and the clock runs
   int guard_slot_ = 0;              // trial slot index: even = model, odd = cut-at-once
   time_point guard_slot_start_{0};
-  std::vector<double> guard_model_, guard_at_once_;  // batches/s per slot
+  std::vector<double> guard_model_, guard_at_once_;  // bytes/s per slot
   std::deque<decision> history_;
   // Recursive least squares over (1, MiB) -> sync seconds, with forgetting.
   Eigen::Vector2d theta_ = Eigen::Vector2d::Zero();

@@ -143,11 +143,19 @@ TEST_CASE("steady closed loop holds on other seeds too", "[tuner][closed_loop]")
 TEST_CASE("long steady run: the guardrail's trials leave auto where it was", "[tuner][closed_loop]") {
   // The guardrail interleaves slots of cut-at-once, which splits the cohorts; afterwards auto
   // must merge them again rather than stay in the trap it was trialled against.
-  const auto r = run_with(closed(64, 100us, 1ms, 40s, 1s), auto_tuned());
-  const double before = throughput(r, 20s, 30s), after = throughput(r, 35s, 40s);
-  size_t fallbacks = 0;
-  for (auto& t : r.trace) fallbacks += t.rule == "guard_fallback";
-  INFO("throughput " << before << "/s in 20-30 s, " << after << "/s in 35-40 s; " << describe(r.trace.back()));
+  tuner::config cfg;
+  cfg.guard_interval = 20s;  // one trial inside the run
+  const auto r = run_with(closed(64, 100us, 1ms, 40s, 1s), auto_tuned(cfg));
+  const double before = throughput(r, 10s, 20s), after = throughput(r, 30s, 40s);
+  size_t fallbacks = 0, trials = 0, kept = 0;
+  for (auto& t : r.trace) {
+    fallbacks += t.rule == "guard_fallback";
+    trials += t.rule == "guard_trial";
+    kept += t.rule == "guard_keep";
+  }
+  INFO("throughput " << before << "/s in 10-20 s, " << after << "/s in 30-40 s; " << describe(r.trace.back()));
+  CHECK(trials > 0);
+  CHECK(kept == 1);
   CHECK(after >= 0.98 * before);
   CHECK(fallbacks == 0);
   check_sane(r);
