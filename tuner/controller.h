@@ -47,9 +47,6 @@ struct request_sample {
   // Time since this connection's previous produce answer, when it had one: the client round trip
   // R if the client is closed-loop (it answers acks with new sends).
   std::optional<duration> gap;
-  // Mean time between this connection's produce answers; an open-loop client's gaps spread over
-  // the whole interval, a closed-loop client's are short and clustered.
-  std::optional<duration> answer_interval;
 };
 
 // One produce request answered.

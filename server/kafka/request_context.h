@@ -22,11 +22,10 @@ namespace server::kafka {
 
 struct broker_context;  // server/kafka/broker_context.h
 
-// Per-connection produce timing for the tuner: when this connection last got a produce answer,
-// and the mean interval between its answers. Touched only on the connection's io thread.
+// Per-connection produce timing for the tuner: when this connection last got a produce answer.
+// Touched only on the connection's io thread.
 struct produce_timing {
   std::optional<std::chrono::steady_clock::time_point> last_answer;
-  std::chrono::nanoseconds answer_interval{0};  // EWMA
 };
 
 struct request_context {

@@ -226,7 +226,7 @@ TEST_CASE("offsets stay contiguous per partition across a restart", "[engine][br
     id = t->id;
     for (int round = 0; round < 4; ++round)
       for (int p = 0; p < 3; ++p) {
-        auto r = produce_sync(*m, "events", p, make_batch({"r" + std::to_string(round), "p" + std::to_string(p)}));
+        auto r = produce_sync(*m, "events", p, make_batch({std::string("r").append(std::to_string(round)), std::string("p").append(std::to_string(p))}));
         REQUIRE(r.r);
         CHECK(r.r->base_offset == round * 2);
       }
@@ -248,7 +248,7 @@ TEST_CASE("offsets stay contiguous per partition across a restart", "[engine][br
     REQUIRE(recs.size() == 9);
     for (int i = 0; i < 9; ++i) CHECK(recs[static_cast<size_t>(i)].offset == i);
     CHECK(recs[6].value == "r3");
-    CHECK(recs[7].value == "p" + std::to_string(p));
+    CHECK(recs[7].value == std::string("p").append(std::to_string(p)));
     CHECK(recs[8].value == "after");
   }
   // And once more, with the records written after the first restart.

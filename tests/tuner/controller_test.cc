@@ -285,7 +285,7 @@ tuner::time_point feed_cohort(tuner::controller& c, tuner::time_point t, uint32_
   const auto end = t + length;
   while (t < end) {
     for (uint32_t i = 0; i < producers; ++i)
-      c.observe(tuner::request_sample{t, 1, 256, rt, sync + rt});
+      c.observe(tuner::request_sample{t, 1, 256, rt});
     const auto done = t + sync;
     c.observe(tuner::group_sample{done, producers, 256ull * producers, sync, 5us, 0us, rt});
     for (uint32_t i = 0; i < producers; ++i) c.observe(tuner::ack_sample{done, 1, sync});
@@ -351,7 +351,7 @@ TEST_CASE("arrivals that ignore acks are open loop", "[tuner][controller]") {
   for (int i = 0; i < 5000; ++i) {
     const auto at = tuner::time_point{i * 200us};
     const duration gap = duration{(i * 7919 % 3200) * 1000};
-    c.observe(tuner::request_sample{at, 1, 256, gap, 3200us});
+    c.observe(tuner::request_sample{at, 1, 256, gap});
     c.observe(tuner::ack_sample{at + 1ms, 1, 1ms});
     if (i % 5 == 0) c.observe(tuner::group_sample{at + 1ms, 5, 1280, 1ms, 5us, 0us, 0us});
   }

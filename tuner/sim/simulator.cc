@@ -14,7 +14,6 @@ namespace {
 
 constexpr double mib = 1024.0 * 1024.0;
 // Weight of the newest interval in a connection's mean time between answers.
-constexpr double answer_interval_weight = 0.125;
 
 double secs(duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -49,7 +48,6 @@ struct client {
   bool active = false;     // closed loop: sends again after its ack
   bool busy = false;       // closed loop: a send is scheduled or a request is in flight
   std::optional<time_point> last_answer;
-  std::optional<double> answer_interval_ns;
 };
 
 struct request {
@@ -172,7 +170,6 @@ class simulation {
       r.batches = n;
       r.bytes = uint64_t{n} * s_.offered.message_bytes;
       if (c.last_answer) r.gap = now - *c.last_answer;
-      if (c.answer_interval_ns) r.answer_interval = duration(std::llround(*c.answer_interval_ns));
       ctl_->observe(r);
     }
     try_cut(now);
@@ -246,12 +243,6 @@ class simulation {
     if (now >= s_.warmup) latencies_.push_back(latency.count());
     if (ctl_) ctl_->observe(ack_sample{now, r.batches, latency});
     client& c = r.open ? open_[r.client] : closed_[r.client];
-    if (c.last_answer) {
-      const double interval = static_cast<double>((now - *c.last_answer).count());
-      c.answer_interval_ns = c.answer_interval_ns
-                                 ? *c.answer_interval_ns + answer_interval_weight * (interval - *c.answer_interval_ns)
-                                 : interval;
-    }
     c.last_answer = now;
     if (r.open) return;
     if (c.active) {

@@ -26,14 +26,10 @@ struct produce_state {
 
   uint32_t batches = 0;  // partitions in the request: one batch each, as clients send them
 
-  // The answer left: the tuner learns the broker-side latency and this connection's rhythm.
+  // The answer left: the tuner learns the broker-side latency, and this connection's next
+  // request will say how long its client took to come back.
   void answered(std::chrono::steady_clock::time_point now) {
-    auto& t = *ctx.timing;
-    if (t.last_answer) {
-      const auto interval = now - *t.last_answer;
-      t.answer_interval = t.answer_interval.count() == 0 ? interval : (t.answer_interval * 4 + interval) / 5;
-    }
-    t.last_answer = now;
+    ctx.timing->last_answer = now;
     if (auto* feed = ctx.broker.feed) feed->add(tuner::ack_sample{now.time_since_epoch(), batches, now - ctx.received});
   }
 
@@ -92,9 +88,8 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
     uint64_t framed = 0;  // what the log will hold: each batch plus its record header
     for (auto& topic : req.topics)
       for (auto& part : topic.partitions) framed += part.records.size() + wal::format::record_header_size;
-    tuner::request_sample s{st->ctx.received.time_since_epoch(), st->batches, framed, {}, {}};
+    tuner::request_sample s{st->ctx.received.time_since_epoch(), st->batches, framed, {}};
     if (t.last_answer) s.gap = st->ctx.received - *t.last_answer;
-    if (t.answer_interval.count() > 0) s.answer_interval = t.answer_interval;
     feed->add(s);
   }
 
