@@ -1,6 +1,7 @@
 #include "engine/broker.h"
 
 #include <algorithm>
+#include <cassert>
 #include <unordered_map>
 
 #include "engine/errc.h"
@@ -12,7 +13,8 @@ log_manager::log_manager(config cfg, std::shared_ptr<wal::file_system> fs) : cfg
 
 log_manager::~log_manager() { close(); }
 
-result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_ptr<wal::file_system> fs) {
+result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_ptr<wal::file_system> fs,
+                                                       const internal_record_fn& internal) {
   if (cfg.data_dir.empty()) {
     log().error("no data directory configured");
     return fail(errc::storage_error);
@@ -35,20 +37,26 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
     return fail(errc::storage_error);
   }
   m->wal_ = std::move(*w);
-  if (auto r = m->replay(); !r) return fail(r.error());
+  if (auto r = m->replay(internal); !r) return fail(r.error());
   return m;
 }
 
-result<void> log_manager::replay() {
+result<void> log_manager::replay(const internal_record_fn& internal) {
   std::unordered_map<uint32_t, std::shared_ptr<partition_log>> by_stream;
   for (const auto& [name, t] : topics_)
     for (const auto& p : t->partitions) by_stream.emplace(p->stream(), p);
 
   uint64_t records = 0;
   uint64_t skipped = 0;
+  uint64_t internal_records = 0;
   int64_t max_stream = -1;
   auto visited = wal_->replay([&](const wal::record_view& r) {
     ++records;
+    if (is_internal_stream(r.stream)) {
+      ++internal_records;
+      if (internal) internal(r.stream, r.type, r.payload);
+      return;
+    }
     max_stream = std::max<int64_t>(max_stream, r.stream);
     auto it = by_stream.find(r.stream);
     if (r.type != wal_type_record_batch || it == by_stream.end()) {
@@ -78,8 +86,8 @@ result<void> log_manager::replay() {
     catalog_.next_stream = static_cast<uint32_t>(max_stream + 1);
     if (auto r = save_catalog(*fs_, cfg_.data_dir, catalog_); !r) return fail(r.error());
   }
-  log().info("opened {}: {} topics, {} WAL records replayed ({} skipped)", cfg_.data_dir, topics_.size(), records,
-             skipped);
+  log().info("opened {}: {} topics, {} WAL records replayed ({} internal, {} skipped)", cfg_.data_dir, topics_.size(),
+             records, internal_records, skipped);
   return {};
 }
 
@@ -113,6 +121,10 @@ result<topic_info> log_manager::create_topic(std::string_view name, int32_t part
   if (find_entry(name)) return fail(errc::topic_already_exists);
 
   topic_catalog next = catalog_;
+  if (static_cast<uint64_t>(next.next_stream) + static_cast<uint64_t>(partitions) > first_internal_stream) {
+    log().error("cannot create topic {}: the WAL's stream ids for partitions are used up", name);
+    return fail(errc::invalid_partitions);
+  }
   topic_record rec{std::string(name), make_topic_id(), {}, std::move(configs)};
   for (int32_t i = 0; i < partitions; ++i) rec.streams.push_back(next.next_stream++);
   next.topics.push_back(rec);
@@ -219,6 +231,17 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
     }
   }
   (*p)->append(*wal_, records, *batches, std::move(owner), std::move(done));
+}
+
+void log_manager::append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload,
+                                  internal_done_fn done) {
+  assert(is_internal_stream(stream));
+  auto owner = std::make_shared<std::vector<std::byte>>(std::move(payload));
+  std::span<const std::byte> bytes(*owner);
+  wal_->append(stream, type, wal::payload{owner, bytes},
+               [done = std::move(done)](const wal::result<wal::appended>& r) {
+                 done(r ? std::error_code() : from_wal_error(r.error()));
+               });
 }
 
 result<fetch_result> log_manager::fetch(std::string_view topic, int32_t partition, int64_t offset,

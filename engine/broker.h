@@ -54,13 +54,21 @@ struct topic_info {
   topic_configs configs;  // as given at creation
 };
 
+// A durable record of an internal stream (engine/wal_streams.h), handed over during replay.
+using internal_record_fn = std::function<void(uint32_t stream, uint8_t type, std::span<const std::byte> payload)>;
+// Runs once an internal record is durable (or refused); on the WAL sync thread, or inline when
+// the WAL refuses at once. Errors: busy, shutting_down, storage_error.
+using internal_done_fn = std::function<void(std::error_code)>;
+
 class log_manager {
  public:
   // Loads the topic catalog from cfg.data_dir, opens and replays the WAL (rebuilding every
   // partition's next offset, high watermark and index; records of deleted or unknown streams
-  // are skipped) and starts accepting work. Fails with storage_error, after logging why, when the
-  // catalog or the WAL cannot be read.
-  static result<std::unique_ptr<log_manager>> open(config cfg, std::shared_ptr<wal::file_system> fs);
+  // are skipped; records of internal streams go to `internal`, in log order) and starts
+  // accepting work. Fails with storage_error, after logging why, when the catalog or the WAL
+  // cannot be read.
+  static result<std::unique_ptr<log_manager>> open(config cfg, std::shared_ptr<wal::file_system> fs,
+                                                   const internal_record_fn& internal = {});
   ~log_manager();  // close()s
   log_manager(const log_manager&) = delete;
   log_manager& operator=(const log_manager&) = delete;
@@ -114,6 +122,10 @@ class log_manager {
   // O(1); true when the waiter was still registered, so its wake will not run.
   static bool cancel_wait(const wait_handle& h);
 
+  // Appends a record to an internal stream (group state): the same WAL, the same group commit,
+  // the same fdatasync as produced data. REQUIRES: is_internal_stream(stream).
+  void append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload, internal_done_fn done);
+
   // For the composition root: set_policy, set_observer, failure().
   wal::write_ahead_log& wal() const { return *wal_; }
   const config& settings() const { return cfg_; }
@@ -130,7 +142,7 @@ class log_manager {
   using topic_table = std::unordered_map<std::string, std::shared_ptr<const topic_entry>, name_hash, std::equal_to<>>;
 
   log_manager(config cfg, std::shared_ptr<wal::file_system> fs);
-  result<void> replay();  // REQUIRES: inside open(), before the engine is shared
+  result<void> replay(const internal_record_fn& internal);  // REQUIRES: inside open(), before the engine is shared
   std::shared_ptr<const topic_entry> find_entry(std::string_view name) const;
   result<std::shared_ptr<partition_log>> find_partition(std::string_view topic, int32_t partition) const;
   static std::shared_ptr<topic_entry> make_entry(const topic_record& rec);

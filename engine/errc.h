@@ -18,6 +18,22 @@ enum class errc {
   storage_error,          // the WAL failed (sticky) or a file could not be read
   busy,                   // the WAL queue is at its byte bound
   shutting_down,
+  // Group coordinator (engine/group_coordinator.h): Kafka's classic group protocol refusals.
+  invalid_group_id,             // an empty group id where the API needs one
+  unknown_member_id,            // the member is not (or no longer) in the group
+  illegal_generation,           // the member speaks for an older (or newer) generation
+  rebalance_in_progress,        // the group is rebalancing: rejoin
+  inconsistent_group_protocol,  // no protocol common to every member, or another protocol type
+  invalid_session_timeout,      // outside the broker's configured bounds
+  member_id_required,           // first join (v4+): rejoin with the member id in the answer
+  fenced_instance_id,           // another member took over this group.instance.id
+  group_max_size_reached,
+  coordinator_not_available,    // the group is being removed: find the coordinator again
+  group_id_not_found,
+  non_empty_group,              // the group still has members
+  group_subscribed_to_topic,    // offsets of a topic the group consumes cannot be deleted
+  offset_metadata_too_large,
+  unstable_offset_commit,       // a commit for the partition is not durable yet
 };
 
 const std::error_category& error_category() noexcept;

@@ -29,12 +29,10 @@
 
 #include "engine/record_batch.h"
 #include "engine/result.h"
+#include "engine/wal_streams.h"
 #include "wal/write_ahead_log.h"
 
 namespace engine {
-
-// WAL record types the engine writes. Stream = the partition's stream id.
-inline constexpr uint8_t wal_type_record_batch = 1;  // payload: one RecordBatch, base offset assigned
 
 struct index_entry {
   int64_t base_offset = 0;

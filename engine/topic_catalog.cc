@@ -8,6 +8,7 @@
 
 #include "engine/errc.h"
 #include "engine/logger.h"
+#include "engine/byte_codec.h"
 #include "wal/crc32c.h"
 #include "wal/format.h"
 
@@ -16,80 +17,8 @@ namespace {
 
 namespace F = catalog_format;
 
-class writer {
- public:
-  void u16(uint16_t v) {
-    out_.push_back(std::byte(v & 0xff));
-    out_.push_back(std::byte(v >> 8));
-  }
-  void u32(uint32_t v) {
-    const size_t at = grow(4);
-    wal::format::put_u32(out_.data() + at, v);
-  }
-  void u64(uint64_t v) {
-    const size_t at = grow(8);
-    wal::format::put_u64(out_.data() + at, v);
-  }
-  void bytes(const void* p, size_t n) {
-    const size_t at = grow(n);
-    if (n) std::memcpy(out_.data() + at, p, n);
-  }
-  void str16(const std::string& s) {
-    u16(static_cast<uint16_t>(s.size()));
-    bytes(s.data(), s.size());
-  }
-  void str32(const std::string& s) {
-    u32(static_cast<uint32_t>(s.size()));
-    bytes(s.data(), s.size());
-  }
-  std::vector<std::byte>& out() { return out_; }
-
- private:
-  size_t grow(size_t n) {
-    const size_t at = out_.size();
-    out_.resize(at + n);
-    return at;
-  }
-  std::vector<std::byte> out_;
-};
-
-// Bounds-checked reads; once anything runs short, ok() stays false and reads return zeros.
-class reader {
- public:
-  explicit reader(std::span<const std::byte> in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool done() const { return pos_ == in_.size(); }
-  const std::byte* take(size_t n) {
-    if (!ok_ || n > in_.size() - pos_) {
-      ok_ = false;
-      return nullptr;
-    }
-    const std::byte* p = in_.data() + pos_;
-    pos_ += n;
-    return p;
-  }
-  uint16_t u16() {
-    auto p = take(2);
-    return p ? static_cast<uint16_t>(std::to_integer<uint16_t>(p[0]) | (std::to_integer<uint16_t>(p[1]) << 8)) : 0;
-  }
-  uint32_t u32() {
-    auto p = take(4);
-    return p ? wal::format::get_u32(p) : 0;
-  }
-  uint64_t u64() {
-    auto p = take(8);
-    return p ? wal::format::get_u64(p) : 0;
-  }
-  std::string str(size_t n) {
-    auto p = take(n);
-    return p ? std::string(reinterpret_cast<const char*>(p), n) : std::string();
-  }
-
- private:
-  std::span<const std::byte> in_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
+using codec::reader;
+using codec::writer;
 
 std::string slot_path(const std::string& dir, int slot) { return dir + "/" + std::string(F::slot_names[slot]); }
 

@@ -22,6 +22,25 @@
 namespace asio = boost::asio;
 
 namespace server {
+namespace {
+
+// Consumer lag per group and partition, from the coordinator's committed offsets and the
+// partitions' high watermarks, at scrape time.
+void refresh_group_gauges(metrics::group_probe& probe, kafka::group_service& groups, engine::log_manager& eng) {
+  auto [stats, offsets] = groups.query([](const engine::group_coordinator& c) {
+    return std::pair(c.stats(), c.committed_offsets());
+  });
+  std::vector<metrics::lag_row> rows;
+  rows.reserve(offsets.size());
+  for (auto& o : offsets) {
+    auto st = eng.state_of(o.tp.topic, o.tp.partition);
+    if (!st) continue;
+    rows.push_back({std::move(o.group), std::move(o.tp.topic), o.tp.partition, o.offset, st->high_watermark});
+  }
+  probe.refresh(stats, rows);
+}
+
+}  // namespace
 
 int run_serve(const serve_config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
@@ -32,13 +51,17 @@ int run_serve(const serve_config& config) {
   ecfg.default_partitions = config.default_partitions;
   ecfg.auto_create = config.auto_create_topics;
   ecfg.max_message_bytes = config.max_message_bytes;
-  auto opened = engine::log_manager::open(ecfg, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()));
+  // The group coordinator is loaded from the group records the WAL replays.
+  kafka::group_service groups(config.groups);
+  auto opened = engine::log_manager::open(ecfg, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()),
+                                          groups.loader());
   if (!opened) {
     spdlog::critical("cannot open the data directory {}: {} (see the error above for the file and cause)",
                      config.data_dir, opened.error().message());
     return 1;
   }
   auto& eng = **opened;
+  groups.start(eng);
 
   metrics::registry probes;
   auto [prof, pol] = config.initial_policy();
@@ -80,7 +103,7 @@ int run_serve(const serve_config& config) {
     raw.push_back(contexts.back().get());
   }
   asio::thread_pool blocking(2);
-  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed};
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &groups};
   kafka::kafka_server kafka_listener(broker, raw);
   try {
     kafka_listener.start();
@@ -119,6 +142,7 @@ int run_serve(const serve_config& config) {
                              probes.wal.simulated_sync_delay.Set(std::chrono::duration<double>(st.sync_delay.mean).count());
                              probes.wal.failed.Set(eng.wal().failure().empty() ? 0 : 1);
                              probes.process.resident_memory_bytes.Set(metrics::resident_memory_bytes());
+                             refresh_group_gauges(probes.groups, groups, eng);
                            },
                            {}};
   tuning_loop tuning(pipeline, feed, *probes.prom);
@@ -159,9 +183,11 @@ int run_serve(const serve_config& config) {
   ready = false;
   admin_http.stop();
 
-  // Shutdown: no new connections; finish every queued sync and answer it; then close.
+  // Shutdown: no new connections; finish every queued sync and answer it (group commits
+  // included, then parked JoinGroup/SyncGroup); then close.
   kafka_listener.stop_accepting();
   eng.close();
+  groups.stop();
   kafka_listener.drain_and_close(std::chrono::seconds(3));
   guards.clear();
   for (auto* c : raw) c->stop();

@@ -87,12 +87,18 @@ bool parse_bool(const std::string& v, const std::string& what) {
 }
 
 template <class T>
-T parse_positive(const std::string& v, const std::string& what, long long max) {
+T parse_whole(const std::string& v, const std::string& what, long long min, long long max) {
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 1 || n > max)
-    throw std::invalid_argument(what + ": '" + v + "' must be a whole number from 1 to " + std::to_string(max));
+  if (v.empty() || *end != '\0' || n < min || n > max)
+    throw std::invalid_argument(what + ": '" + v + "' must be a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max));
   return static_cast<T>(n);
+}
+
+template <class T>
+T parse_positive(const std::string& v, const std::string& what, long long max) {
+  return parse_whole<T>(v, what, 1, max);
 }
 
 }  // namespace
@@ -118,7 +124,14 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("min-batches", po::value<std::string>(), "override: flush once this many batches are pending")
     ("linger-ms", po::value<std::string>(), "override: flush once the oldest pending batch waited this long (ms, fractions allowed)")
     ("buffer-bytes", po::value<std::string>(), "override: flush once this many bytes are pending; produce waits past twice this")
-    ("simulated-sync-delay", po::value<std::string>()->default_value("native"), "EXPERIMENT ONLY: delay added after every real fdatasync: native (off) | cloud (1ms±20%) | hdd (5ms±20%) | e.g. 2ms, 1ms±20%");
+    ("simulated-sync-delay", po::value<std::string>()->default_value("native"), "EXPERIMENT ONLY: delay added after every real fdatasync: native (off) | cloud (1ms±20%) | hdd (5ms±20%) | e.g. 2ms, 1ms±20%")
+    ("group-initial-rebalance-delay-ms", po::value<std::string>()->default_value("3000"), "how long the first rebalance of an empty group waits for more members (re-armed while they keep arriving)")
+    ("group-min-session-timeout-ms", po::value<std::string>()->default_value("6000"), "smallest session timeout a group member may ask for (INVALID_SESSION_TIMEOUT below)")
+    ("group-max-session-timeout-ms", po::value<std::string>()->default_value("1800000"), "largest session timeout a group member may ask for")
+    ("group-max-size", po::value<std::string>()->default_value("2147483647"), "most members one group may have (GROUP_MAX_SIZE_REACHED above)")
+    ("offsets-retention-minutes", po::value<std::string>()->default_value("10080"), "committed offsets of a group that has been empty this long are removed (7 days)")
+    ("offsets-retention-check-interval-ms", po::value<std::string>()->default_value("600000"), "how often expired offsets are looked for")
+    ("offset-metadata-max-bytes", po::value<std::string>()->default_value("4096"), "largest metadata string of a committed offset (OFFSET_METADATA_TOO_LARGE above)");
   // clang-format on
 
   po::variables_map vm;
@@ -173,6 +186,23 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   if (vm.count("buffer-bytes")) c.buffer_bytes = parse_positive<uint64_t>(get("buffer-bytes"), "--buffer-bytes", 4ll << 30);
   c.storage_class = get("simulated-sync-delay");
   c.simulated_sync_delay = parse_sync_delay(c.storage_class);
+  using std::chrono::milliseconds;
+  auto& g = c.groups;
+  g.initial_rebalance_delay = milliseconds(
+      parse_whole<int64_t>(get("group-initial-rebalance-delay-ms"), "--group-initial-rebalance-delay-ms", 0, 3'600'000));
+  g.min_session_timeout = milliseconds(
+      parse_positive<int64_t>(get("group-min-session-timeout-ms"), "--group-min-session-timeout-ms", 86'400'000));
+  g.max_session_timeout = milliseconds(
+      parse_positive<int64_t>(get("group-max-session-timeout-ms"), "--group-max-session-timeout-ms", 86'400'000));
+  if (g.max_session_timeout < g.min_session_timeout)
+    throw std::invalid_argument("--group-max-session-timeout-ms must not be below --group-min-session-timeout-ms");
+  g.max_group_size = parse_positive<size_t>(get("group-max-size"), "--group-max-size", 2147483647);
+  g.offsets_retention = std::chrono::minutes(
+      parse_positive<int64_t>(get("offsets-retention-minutes"), "--offsets-retention-minutes", 100ll * 365 * 24 * 60));
+  g.offsets_retention_check_interval = milliseconds(parse_positive<int64_t>(
+      get("offsets-retention-check-interval-ms"), "--offsets-retention-check-interval-ms", 86'400'000));
+  g.max_metadata_bytes =
+      parse_positive<size_t>(get("offset-metadata-max-bytes"), "--offset-metadata-max-bytes", 1 << 20);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/group_coordinator.h"
 #include "engine/produce_policy.h"
 #include "wal/flush_policy.h"
 
@@ -40,6 +41,9 @@ struct serve_config {
   // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
   wal::simulated_sync_delay simulated_sync_delay;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
+
+  // The group coordinator: Kafka's broker settings of the same names.
+  engine::group_config groups;
 
   // The profile's policy with the explicit knobs applied; `custom` when any knob is given.
   std::pair<engine::profile, engine::produce_policy> initial_policy() const;

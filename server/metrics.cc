@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
 #include <fstream>
 
 #include <prometheus/text_serializer.h>
@@ -90,6 +91,58 @@ wal_probe::wal_probe(prometheus::Registry& r)
       simulated_sync_delay(gauge(r, "kairo_wal_simulated_sync_delay_seconds", "EXPERIMENT ONLY: mean delay added after every real fdatasync (0 when off)")),
       failed(gauge(r, "kairo_wal_failed", "1 once a write or sync failed: the log refuses appends (sticky)")) {}
 
+group_probe::group_probe(prometheus::Registry& r)
+    : groups(BuildGauge().Name("kairo_group_groups").Help("Consumer groups the coordinator knows, by state").Register(r)),
+      members(gauge(r, "kairo_group_members", "Members of all consumer groups")),
+      rebalances(counter(r, "kairo_group_rebalances_total", "Group generations completed with members")),
+      offset_commits(counter(r, "kairo_group_offset_commits_total", "Partition offsets committed durably")),
+      expired_offsets(counter(r, "kairo_group_expired_offsets_total", "Committed offsets removed by offsets retention")),
+      committed_offset(BuildGauge()
+                           .Name("kairo_group_committed_offset")
+                           .Help("The offset a group committed for a partition (the next one it will read)")
+                           .Register(r)),
+      lag(BuildGauge()
+              .Name("kairo_group_lag")
+              .Help("Messages a group has yet to consume: high watermark minus its committed offset")
+              .Register(r)) {}
+
+void group_probe::refresh(const engine::coordinator_stats& s, const std::vector<lag_row>& rows) {
+  for (auto st : {engine::group_state::empty, engine::group_state::preparing_rebalance,
+                  engine::group_state::completing_rebalance, engine::group_state::stable})
+    groups.Add({{"state", std::string(engine::to_string(st))}})
+        .Set(static_cast<double>(s.by_state.contains(st) ? s.by_state.at(st) : 0));
+  members.Set(static_cast<double>(s.members));
+  // The coordinator's counters only grow; these follow them.
+  auto follow = [](prometheus::Counter& c, uint64_t v) {
+    if (static_cast<double>(v) > c.Value()) c.Increment(static_cast<double>(v) - c.Value());
+  };
+  follow(rebalances, s.rebalances);
+  follow(offset_commits, s.offset_commits);
+  follow(expired_offsets, s.expired_offsets);
+
+  auto old = std::move(series_);
+  series_.clear();
+  for (const auto& row : rows) {
+    std::map<std::string, std::string> labels{
+        {"group", row.group}, {"topic", row.topic}, {"partition", std::to_string(row.partition)}};
+    auto it = old.find(labels);
+    std::pair<prometheus::Gauge*, prometheus::Gauge*> g;
+    if (it != old.end()) {
+      g = it->second;
+      old.erase(it);
+    } else {
+      g = {&committed_offset.Add(labels), &lag.Add(labels)};
+    }
+    g.first->Set(static_cast<double>(row.committed));
+    g.second->Set(static_cast<double>(std::max<int64_t>(0, row.high_watermark - row.committed)));
+    series_.emplace(std::move(labels), g);
+  }
+  for (auto& [labels, g] : old) {
+    committed_offset.Remove(g.first);
+    lag.Remove(g.second);
+  }
+}
+
 process_probe::process_probe(prometheus::Registry& r)
     : resident_memory_bytes(gauge(r, "kairo_process_resident_memory_bytes", "Resident set size of the kairo process")),
       start_time_seconds(gauge(r, "kairo_process_start_time_seconds", "Start time of the process since the Unix epoch")) {
@@ -98,7 +151,7 @@ process_probe::process_probe(prometheus::Registry& r)
 }
 
 registry::registry()
-    : prom(std::make_shared<prometheus::Registry>()), kafka(*prom), pipeline(*prom), wal(*prom), process(*prom) {}
+    : prom(std::make_shared<prometheus::Registry>()), kafka(*prom), pipeline(*prom), wal(*prom), groups(*prom), process(*prom) {}
 
 std::string serialize(prometheus::Registry& r) {
   prometheus::TextSerializer s;

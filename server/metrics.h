@@ -3,13 +3,17 @@
 // observes histograms; gauges that mirror state (queue depth, policy) are refreshed at scrape.
 // Names follow kairo_<component>_<what>_<unit>; docs/metrics.md describes each.
 #include <array>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "engine/group_coordinator.h"
 #include "wal/flush_policy.h"
 
 namespace server::metrics {
@@ -62,6 +66,32 @@ struct wal_probe {
   prometheus::Gauge& failed;
 };
 
+// One row of consumer lag: a committed offset and the partition's high watermark.
+struct lag_row {
+  std::string group;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed = -1;
+  int64_t high_watermark = 0;
+};
+
+struct group_probe {
+  explicit group_probe(prometheus::Registry& r);
+  prometheus::Family<prometheus::Gauge>& groups;  // by state
+  prometheus::Gauge& members;
+  prometheus::Counter& rebalances;
+  prometheus::Counter& offset_commits;
+  prometheus::Counter& expired_offsets;
+  prometheus::Family<prometheus::Gauge>& committed_offset;  // group, topic, partition
+  prometheus::Family<prometheus::Gauge>& lag;               // group, topic, partition
+
+  // Mirrors the coordinator at a scrape; series of offsets that are gone are removed.
+  void refresh(const engine::coordinator_stats& s, const std::vector<lag_row>& rows);
+
+ private:
+  std::map<std::map<std::string, std::string>, std::pair<prometheus::Gauge*, prometheus::Gauge*>> series_;
+};
+
 struct process_probe {
   explicit process_probe(prometheus::Registry& r);
   prometheus::Gauge& resident_memory_bytes;
@@ -75,6 +105,7 @@ struct registry {
   kafka_probe kafka;
   pipeline_probe pipeline;
   wal_probe wal;
+  group_probe groups;
   process_probe process;
 };
 

@@ -11,11 +11,21 @@ const api_entry table[] = {
     {api(api_key::fetch), &handle_fetch},
     {api(api_key::list_offsets), &handle_list_offsets},
     {api(api_key::metadata), &handle_metadata},
+    {api(api_key::offset_commit), &handle_offset_commit},
+    {api(api_key::offset_fetch), &handle_offset_fetch},
     {api(api_key::find_coordinator), &handle_find_coordinator},
+    {api(api_key::join_group), &handle_join_group},
+    {api(api_key::heartbeat), &handle_heartbeat},
+    {api(api_key::leave_group), &handle_leave_group},
+    {api(api_key::sync_group), &handle_sync_group},
+    {api(api_key::describe_groups), &handle_describe_groups},
+    {api(api_key::list_groups), &handle_list_groups},
     {api(api_key::api_versions), &handle_api_versions},
     {api(api_key::create_topics), &handle_create_topics},
     {api(api_key::delete_topics), &handle_delete_topics},
     {api(api_key::describe_configs), &handle_describe_configs},
+    {api(api_key::delete_groups), &handle_delete_groups},
+    {api(api_key::offset_delete), &handle_offset_delete},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "engine/broker.h"
 #include "engine/produce_pipeline.h"
 #include "server/config.h"
+#include "server/kafka/group_service.h"
 #include "server/metrics.h"
 #include "server/tuning.h"
 
@@ -22,6 +23,7 @@ struct broker_context {
   engine::produce_pipeline& pipeline;
   metrics::registry& metrics;
   tuning_feed* feed = nullptr;  // where produce timing goes for the tuner; null when not tuning
+  group_service* groups = nullptr;  // the group coordinator
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };

@@ -25,6 +25,7 @@ connection::connection(asio::ip::tcp::socket socket, broker_context& broker)
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  client_host_ = std::make_shared<const std::string>(ec ? std::string("/unknown") : "/" + ep.address().to_string());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   writer_wake_.expires_at(asio::steady_timer::time_point::max());
   reader_wake_.expires_at(asio::steady_timer::time_point::max());
@@ -123,7 +124,7 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
                             c->complete(s);
                           }
                         },
-                        timing_};
+                        timing_, client_host_};
     co_await api->handle(std::move(ctx));
   } catch (const protocol::protocol_error& e) {
     close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +

@@ -49,6 +49,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer writer_wake_;    // cancelled when the head answer may be ready
   boost::asio::steady_timer reader_wake_;    // cancelled when in-flight requests drop
   std::shared_ptr<produce_timing> timing_ = std::make_shared<produce_timing>();
+  std::shared_ptr<const std::string> client_host_;
   bool closed_ = false;
   bool writing_ = false;  // a gathered write is on its way to the socket
 };

@@ -10,5 +10,7 @@ namespace server::kafka {
 protocol::error_code map_data_error(std::error_code ec);
 // For topic administration answers (create, delete, describe).
 protocol::error_code map_admin_error(std::error_code ec);
+// For group coordinator answers (JoinGroup ... OffsetDelete).
+protocol::error_code map_group_error(std::error_code ec);
 
 }  // namespace server::kafka

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -41,6 +42,8 @@ struct request_context {
   // Drops the request without an answer (acks=0 produce).
   std::function<void()> no_response;
   std::shared_ptr<produce_timing> timing;
+  // The client's address as Kafka reports it in group descriptions ("/127.0.0.1").
+  std::shared_ptr<const std::string> client_host;
 };
 
 // Frames a response: size, response header (v0 or v1 by api and version), body.

@@ -15,11 +15,21 @@ enum class api_key : std::int16_t {
   fetch = 1,
   list_offsets = 2,
   metadata = 3,
+  offset_commit = 8,
+  offset_fetch = 9,
   find_coordinator = 10,
+  join_group = 11,
+  heartbeat = 12,
+  leave_group = 13,
+  sync_group = 14,
+  describe_groups = 15,
+  list_groups = 16,
   api_versions = 18,
   create_topics = 19,
   delete_topics = 20,
   describe_configs = 32,
+  delete_groups = 42,
+  offset_delete = 47,
 };
 
 struct api_info {
@@ -34,16 +44,29 @@ struct api_info {
 // Ranges cover what librdkafka 2.0 and kafka-python 2.0 ask for. Produce starts at 3 because
 // v3 is the first to carry record batches (magic 2), the only format the broker stores.
 // Fetch starts at 4 for the same reason on the way out.
-inline constexpr std::array<api_info, 9> supported_apis{{
+// The group APIs cover what librdkafka 2.0, kafka-python 2.0, kafkajs 2.2, Sarama and
+// @platformatic/kafka send (docs/kafka-api.md lists who sends which). OffsetDelete is never
+// flexible: its first_flexible_version is out of reach.
+inline constexpr std::array<api_info, 19> supported_apis{{
     {api_key::produce, "Produce", 3, 9, 9},
     {api_key::fetch, "Fetch", 4, 12, 12},
     {api_key::list_offsets, "ListOffsets", 0, 7, 6},
     {api_key::metadata, "Metadata", 0, 12, 9},
+    {api_key::offset_commit, "OffsetCommit", 0, 8, 8},
+    {api_key::offset_fetch, "OffsetFetch", 0, 8, 6},
     {api_key::find_coordinator, "FindCoordinator", 0, 4, 3},
+    {api_key::join_group, "JoinGroup", 0, 9, 6},
+    {api_key::heartbeat, "Heartbeat", 0, 4, 4},
+    {api_key::leave_group, "LeaveGroup", 0, 5, 4},
+    {api_key::sync_group, "SyncGroup", 0, 5, 4},
+    {api_key::describe_groups, "DescribeGroups", 0, 5, 5},
+    {api_key::list_groups, "ListGroups", 0, 4, 3},
     {api_key::api_versions, "ApiVersions", 0, 3, 3},
     {api_key::create_topics, "CreateTopics", 0, 7, 5},
     {api_key::delete_topics, "DeleteTopics", 0, 6, 4},
     {api_key::describe_configs, "DescribeConfigs", 0, 4, 4},
+    {api_key::delete_groups, "DeleteGroups", 0, 2, 2},
+    {api_key::offset_delete, "OffsetDelete", 0, 0, 32767},
 }};
 
 // nullptr for an API this codec does not know.
