@@ -8,6 +8,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "server/protocol/api_keys.h"
+
 namespace server::metrics {
 namespace {
 
@@ -57,7 +59,15 @@ kafka_probe::kafka_probe(prometheus::Registry& r)
       fetch_bytes(counter(r, "kairo_kafka_fetch_bytes_total", "Record bytes returned by fetch")),
       fetch_long_poll_waits(counter(r, "kairo_kafka_fetch_long_poll_waits_total", "Times a fetch parked waiting for new durable data")),
       connections_open(gauge(r, "kairo_kafka_connections_open", "Open Kafka client connections")),
-      connections_total(counter(r, "kairo_kafka_connections_total", "Kafka client connections accepted")) {}
+      connections_total(counter(r, "kairo_kafka_connections_total", "Kafka client connections accepted")) {
+  auto& fam = BuildCounter().Name("kairo_kafka_requests_total").Help("Kafka requests received, by API and version").Register(r);
+  for (const auto& api : server::protocol::supported_apis)
+    for (int16_t v = api.min_version; v <= api.max_version; ++v) {
+      const auto key = static_cast<size_t>(api.key);
+      if (key < max_api_key && static_cast<size_t>(v) < max_api_version)
+        requests[key][static_cast<size_t>(v)] = &fam.Add({{"api", std::string(api.name)}, {"version", std::to_string(v)}});
+    }
+}
 
 pipeline_probe::pipeline_probe(prometheus::Registry& r)
     : flushed_batches(counter(r, "kairo_pipeline_flushed_batches_total", "Batches handed to the WAL by flushes")),

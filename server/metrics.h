@@ -31,6 +31,16 @@ struct kafka_probe {
   prometheus::Counter& fetch_long_poll_waits;
   prometheus::Gauge& connections_open;
   prometheus::Counter& connections_total;
+  // Requests by API and version (which versions the clients in use really send). Every
+  // supported (key, version) has its series from the start; lookups are array indexing.
+  prometheus::Counter* request(int16_t key, int16_t version) const {
+    if (key < 0 || version < 0 || static_cast<size_t>(key) >= max_api_key || static_cast<size_t>(version) >= max_api_version)
+      return nullptr;
+    return requests[static_cast<size_t>(key)][static_cast<size_t>(version)];
+  }
+  static constexpr size_t max_api_key = 64;
+  static constexpr size_t max_api_version = 16;
+  std::array<std::array<prometheus::Counter*, max_api_version>, max_api_key> requests{};
 };
 
 struct pipeline_probe {

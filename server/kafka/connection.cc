@@ -107,6 +107,7 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
             std::to_string(api->info.min_version) + "-" + std::to_string(api->info.max_version) + ")");
       co_return;
     }
+    if (auto* c = broker_.metrics.kafka.request(h.api_key, h.api_version)) c->Increment();
     protocol::reader full(*frame);
     h = protocol::request_header::decode(full);
     slots_.push_back(s);
