@@ -123,13 +123,20 @@ def covers_all(members, n=PARTITIONS):
     return sorted(parts) == list(range(n))
 
 
-def metric(server, name):
-    body = urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics", timeout=5).read().decode()
+def scrape(server):
+    return urllib.request.urlopen(f"http://127.0.0.1:{server.admin_port}/metrics", timeout=5).read().decode()
+
+
+def metric(server, name, having=""):
     total = 0.0
-    for line in body.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
+    for line in scrape(server).splitlines():
+        if (line.startswith(name + " ") or line.startswith(name + "{")) and having in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def lag(server, group):
+    return metric(server, "kairo_group_lag", f'group="{group}"')
 
 
 def committed(bootstrap, group, topic=TOPIC, n=PARTITIONS):
@@ -203,14 +210,25 @@ def run_scenario(server, boot, members):
         check(metric(server, "kairo_group_rebalances_total") > rebalances, "no rebalance counted after the kill")
         expect_exactly_once([a, d], produce(boot, "p3b", 300), "p3b")
 
-    with step("the group stops; a new member resumes after the committed offsets and reads only new messages"):
+    with step("the group stops: its committed offsets are the high watermarks"):
         a.stop()
         d.stop()
         offsets = committed(boot, group)
         check_eq(offsets, high_watermarks(boot), "committed offsets against the high watermarks")
+
+    with step("consumer lag on /metrics: 0 when caught up, then the messages produced since; promtool-clean"):
+        check_eq(lag(server, group), 0.0, "kairo_group_lag summed over the group's partitions")
+        produce(boot, "lag", 60)
+        check_eq(lag(server, group), 60.0, "kairo_group_lag after 60 unread messages")
+        body = scrape(server)
+        r = subprocess.run(["promtool", "check", "metrics"], input=body.encode(), capture_output=True, timeout=30)
+        check_eq(r.returncode, 0, f"promtool check metrics: {r.stdout.decode()} {r.stderr.decode()}")
+
+    with step("a new member resumes after the committed offsets and reads only what came since"):
         e = member("e")
         expect_exactly_once([e], produce(boot, "p4", 100), "p4")
-        old = [k for k in e.keys() if not k.startswith("p4-")]
+        expect_exactly_once([e], {f"lag-{i}" for i in range(60)}, "lag")
+        old = [k for k in e.keys() if not k.startswith(("p4-", "lag-"))]
         check(not old, f"the resumed member re-read {len(old)} old messages (first {old[:3]})")
         e.stop()
 

@@ -112,6 +112,16 @@ def test(server):
     with step("after deletion the group starts over from the beginning"):
         keys = consume_group(boot, group, set(), timeout=5)
         check_eq(len(keys), 700, "messages read by a member of the re-created group")
+
+    with step("deleting a topic drops the offsets committed for it, also across a restart"):
+        check_eq(len(admin.list_consumer_group_offsets(group)), PARTITIONS, "offsets before the topic is deleted")
+        admin.delete_topics([TOPIC], timeout_ms=15000)
+        wait_until(lambda: admin.list_consumer_group_offsets(group) == {}, 10,
+                   what="the deleted topic's offsets to go")
+        server.restart(hard=True)
+        admin.close()
+        admin = KafkaAdminClient(bootstrap_servers=[boot], request_timeout_ms=15000)
+        check_eq(admin.list_consumer_group_offsets(group), {}, "offsets of the deleted topic after kill -9")
     admin.close()
 
     with step("kcat -G: a balanced consumer reads everything, commits, and resumes after a restart"):
