@@ -13,21 +13,32 @@
 #include "server/protocol/api_keys.h"
 #include "server/protocol/api_versions.h"
 #include "server/protocol/create_topics.h"
+#include "server/protocol/delete_groups.h"
 #include "server/protocol/delete_topics.h"
 #include "server/protocol/describe_configs.h"
+#include "server/protocol/describe_groups.h"
 #include "server/protocol/fetch.h"
 #include "server/protocol/find_coordinator.h"
 #include "server/protocol/header.h"
+#include "server/protocol/heartbeat.h"
+#include "server/protocol/join_group.h"
+#include "server/protocol/leave_group.h"
+#include "server/protocol/list_groups.h"
 #include "server/protocol/list_offsets.h"
 #include "server/protocol/metadata.h"
+#include "server/protocol/offset_commit.h"
+#include "server/protocol/offset_delete.h"
+#include "server/protocol/offset_fetch.h"
 #include "server/protocol/produce.h"
+#include "server/protocol/sync_group.h"
 #include "server/protocol/wire.h"
 
 namespace {
 
 using namespace server::protocol;
 
-// Record views must lie inside the input: the engine will write through them.
+// Record views must lie inside the input: the engine will write through them. Group metadata
+// and assignment views are read by the coordinator after decode, so they must too.
 void check_inside(byte_view outer, byte_view inner) {
   if (inner.data() < outer.data() || inner.data() + inner.size() > outer.data() + outer.size()) {
     std::abort();
@@ -70,6 +81,46 @@ void decode_body(reader& r, const request_header& h) {
       break;
     case api_key::describe_configs:
       describe_configs_request::decode(r, v);
+      break;
+    case api_key::offset_commit:
+      offset_commit_request::decode(r, v);
+      break;
+    case api_key::offset_fetch: {
+      auto req = offset_fetch_request::decode(r, v);
+      // v0-7 name exactly one group.
+      if (v <= 7 && req.groups.size() != 1) std::abort();
+      break;
+    }
+    case api_key::join_group: {
+      auto req = join_group_request::decode(r, v);
+      for (const auto& p : req.protocols) check_inside(r.buffer(), p.metadata);
+      break;
+    }
+    case api_key::heartbeat:
+      heartbeat_request::decode(r, v);
+      break;
+    case api_key::leave_group: {
+      auto req = leave_group_request::decode(r, v);
+      // v0-2 name exactly one member.
+      if (v <= 2 && req.members.size() != 1) std::abort();
+      break;
+    }
+    case api_key::sync_group: {
+      auto req = sync_group_request::decode(r, v);
+      for (const auto& a : req.assignments) check_inside(r.buffer(), a.assignment);
+      break;
+    }
+    case api_key::describe_groups:
+      describe_groups_request::decode(r, v);
+      break;
+    case api_key::list_groups:
+      list_groups_request::decode(r, v);
+      break;
+    case api_key::delete_groups:
+      delete_groups_request::decode(r, v);
+      break;
+    case api_key::offset_delete:
+      offset_delete_request::decode(r, v);
       break;
   }
 }
