@@ -29,7 +29,10 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
 
   std::unique_ptr<log_manager> m(new log_manager(std::move(cfg), std::move(fs)));
   m->catalog_ = std::move(*catalog);
-  for (const auto& rec : m->catalog_.topics) m->topics_.emplace(rec.name, make_entry(rec));
+  for (const auto& rec : m->catalog_.topics) {
+    m->topics_.emplace(rec.name, make_entry(rec));
+    m->names_by_id_.emplace(rec.id, rec.name);
+  }
 
   auto w = wal::write_ahead_log::open(m->cfg_.wal, m->fs_);
   if (!w) {
@@ -135,6 +138,7 @@ result<topic_info> log_manager::create_topic(std::string_view name, int32_t part
   {
     std::unique_lock lock(topics_mu_);
     topics_.emplace(rec.name, entry);
+    names_by_id_.emplace(rec.id, rec.name);
   }
   log().info("created topic {} with {} partitions (streams {}..{})", rec.name, partitions, rec.streams.front(),
              rec.streams.back());
@@ -153,6 +157,7 @@ result<void> log_manager::delete_topic(std::string_view name) {
   catalog_ = std::move(next);
   {
     std::unique_lock lock(topics_mu_);
+    names_by_id_.erase(entry->info.id);
     topics_.erase(topics_.find(name));
   }
   for (auto& p : entry->partitions) p->retire();
@@ -172,6 +177,15 @@ result<topic_info> log_manager::ensure_topic(std::string_view name) {
 std::optional<topic_info> log_manager::find_topic(std::string_view name) const {
   if (auto e = find_entry(name)) return e->info;
   return std::nullopt;
+}
+
+std::optional<topic_info> log_manager::find_topic(const topic_id& id) const {
+  std::shared_lock lock(topics_mu_);
+  auto n = names_by_id_.find(id);
+  if (n == names_by_id_.end()) return std::nullopt;
+  auto it = topics_.find(n->second);
+  if (it == topics_.end()) return std::nullopt;
+  return it->second->info;
 }
 
 std::vector<topic_info> log_manager::list_topics() const {

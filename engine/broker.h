@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -88,6 +89,8 @@ class log_manager {
   // unknown_topic_or_partition when it is off.
   result<topic_info> ensure_topic(std::string_view name);
   std::optional<topic_info> find_topic(std::string_view name) const;
+  // By topic id (Fetch v13+ name topics by id).
+  std::optional<topic_info> find_topic(const topic_id& id) const;
   std::vector<topic_info> list_topics() const;  // sorted by name
   // unknown_topic_or_partition when the topic or partition does not exist.
   result<partition_state> state_of(std::string_view topic, int32_t partition) const;
@@ -157,6 +160,7 @@ class log_manager {
 
   mutable std::shared_mutex topics_mu_;
   topic_table topics_;  // guarded by topics_mu_; entries are immutable once published
+  std::map<topic_id, std::string> names_by_id_;  // guarded by topics_mu_
 };
 
 }  // namespace engine

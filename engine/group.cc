@@ -181,6 +181,16 @@ std::optional<std::set<std::string>> group::subscribed_topics() const {
   return topics;
 }
 
+bool group::remove_offset(const topic_partition& tp) {
+  bool removed = offsets_.erase(tp) > 0;
+  if (auto it = pending_commits_.find(tp); it != pending_commits_.end()) {
+    cancelled_commits_[tp] += it->second;
+    pending_commits_.erase(it);
+    removed = true;
+  }
+  return removed;
+}
+
 stored_group group::snapshot(const std::map<std::string, blob>* assignment) const {
   stored_group g;
   g.protocol_type = protocol_type_.value_or("");

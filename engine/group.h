@@ -112,6 +112,13 @@ class group {
   std::map<topic_partition, int>& pending_commits() { return pending_commits_; }
   const std::map<topic_partition, int>& pending_commits() const { return pending_commits_; }
   bool has_offsets() const { return !offsets_.empty() || !pending_commits_.empty(); }
+  // Removes a partition's offset and disowns the commits still on their way for it (OffsetDelete,
+  // a deleted topic): their removal record comes after them in the log, so when they complete
+  // they must not bring the offset back. True when there was either (the removal must be stored).
+  bool remove_offset(const topic_partition& tp);
+  // Completions of disowned commits still to come, per partition. Stores complete in order, so
+  // a partition's next that-many completions are exactly the disowned ones.
+  std::map<topic_partition, int>& cancelled_commits() { return cancelled_commits_; }
 
   // Counts removals, so that a commit completing after its group was deleted does not revive it.
   uint64_t incarnation() const { return incarnation_; }
@@ -148,6 +155,7 @@ class group {
   join_phase phase_;
   std::map<topic_partition, committed_offset> offsets_;
   std::map<topic_partition, int> pending_commits_;
+  std::map<topic_partition, int> cancelled_commits_;
   uint64_t incarnation_ = 0;
 };
 

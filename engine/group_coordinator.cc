@@ -171,7 +171,9 @@ void group_coordinator::join_current_member(const coordinator_time& now, group& 
   if (g.state() == group_state::dead) return reply(join_error(err(errc::coordinator_not_available), req.member_id));
   if (!g.supports(req.protocol_type, req.protocols))
     return reply(join_error(err(errc::inconsistent_group_protocol), req.member_id));
-  if (g.pending_members().contains(req.member_id)) {
+  // A pending member is dynamic (static members never get MEMBER_ID_REQUIRED): a pending id sent
+  // with an instance id is validated like any other id, so that it cannot take over an instance.
+  if (!req.group_instance_id && g.pending_members().contains(req.member_id)) {
     timers_.disarm({group_timer::pending_member, g.id(), req.member_id});
     const std::string id = req.member_id;
     return add_member_and_rebalance(now, g, req, id, std::move(reply));

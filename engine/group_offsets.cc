@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <memory>
+#include <set>
 
 #include "engine/consumer_protocol.h"
 #include "engine/errc.h"
@@ -139,6 +140,11 @@ void group_coordinator::store_offsets(const coordinator_time& now, group& g, com
     const bool same = gg && gg->incarnation() == inc;
     for (auto& [tp, off] : applied) {
       if (!same) continue;
+      // Its partition's offset was removed after this commit was sent: the removal wins.
+      if (auto c = gg->cancelled_commits().find(tp); c != gg->cancelled_commits().end()) {
+        if (--c->second <= 0) gg->cancelled_commits().erase(c);
+        continue;
+      }
       if (auto it = gg->pending_commits().find(tp); it != gg->pending_commits().end() && --it->second <= 0)
         gg->pending_commits().erase(it);
       if (!ec) gg->offsets()[tp] = std::move(*off);
@@ -157,8 +163,13 @@ std::vector<fetched_offset> group_coordinator::fetch_offsets(const std::string& 
   std::vector<fetched_offset> out;
   const group* g = find(group_id);
   if (!tps) {
-    if (g)
-      for (const auto& [tp, off] : g->offsets()) out.push_back({tp, off, {}});
+    if (!g) return out;
+    for (const auto& [tp, off] : g->offsets()) {
+      if (require_stable && g->pending_commits().contains(tp))
+        out.push_back({tp, {}, err(errc::unstable_offset_commit)});
+      else
+        out.push_back({tp, off, {}});
+    }
     return out;
   }
   for (const auto& tp : *tps) {
@@ -198,10 +209,8 @@ void group_coordinator::delete_offsets(const coordinator_time&, const std::strin
     return reply(err(errc::non_empty_group), {});
   }
   offsets_record rec{group_id, {}};
-  for (size_t i : eligible) {
-    g->pending_commits().erase(tps[i]);
-    if (g->offsets().erase(tps[i])) rec.offsets.emplace_back(tps[i], std::nullopt);
-  }
+  for (size_t i : eligible)
+    if (g->remove_offset(tps[i])) rec.offsets.emplace_back(tps[i], std::nullopt);
   if (rec.offsets.empty()) return reply({}, std::move(errors));
   store_.persist(std::move(rec), [errors = std::move(errors), eligible = std::move(eligible),
                                   reply = std::move(reply)](std::error_code ec, const coordinator_time&) mutable {
@@ -213,16 +222,18 @@ void group_coordinator::delete_offsets(const coordinator_time&, const std::strin
 void group_coordinator::topic_deleted(const std::string& topic) {
   size_t removed = 0;
   for (auto& [id, g] : groups_) {
+    // Committed offsets, and commits on their way (which must not land after the removal).
+    std::set<topic_partition> tps;
+    for (const auto& [tp, off] : g->offsets())
+      if (tp.topic == topic) tps.insert(tp);
+    for (const auto& [tp, n] : g->pending_commits())
+      if (tp.topic == topic) tps.insert(tp);
+    if (tps.empty()) continue;
     offsets_record rec{id, {}};
-    for (auto it = g->offsets().begin(); it != g->offsets().end();) {
-      if (it->first.topic != topic) {
-        ++it;
-        continue;
-      }
-      rec.offsets.emplace_back(it->first, std::nullopt);
-      it = g->offsets().erase(it);
+    for (const auto& tp : tps) {
+      g->remove_offset(tp);
+      rec.offsets.emplace_back(tp, std::nullopt);
     }
-    if (rec.offsets.empty()) continue;
     removed += rec.offsets.size();
     store_.persist(std::move(rec), [gid = id, topic](std::error_code ec, const coordinator_time&) {
       if (ec) log().warn("group {}: removing offsets of deleted topic {} failed: {}", gid, topic, ec.message());
