@@ -39,7 +39,7 @@ struct kafka_probe {
     return requests[static_cast<size_t>(key)][static_cast<size_t>(version)];
   }
   static constexpr size_t max_api_key = 64;
-  static constexpr size_t max_api_version = 16;
+  static constexpr size_t max_api_version = 32;
   std::array<std::array<prometheus::Counter*, max_api_version>, max_api_key> requests{};
 };
 

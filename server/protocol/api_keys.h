@@ -49,7 +49,7 @@ struct api_info {
 // flexible: its first_flexible_version is out of reach.
 inline constexpr std::array<api_info, 19> supported_apis{{
     {api_key::produce, "Produce", 3, 9, 9},
-    {api_key::fetch, "Fetch", 4, 12, 12},
+    {api_key::fetch, "Fetch", 4, 17, 12},
     {api_key::list_offsets, "ListOffsets", 0, 7, 6},
     {api_key::metadata, "Metadata", 0, 12, 9},
     {api_key::offset_commit, "OffsetCommit", 0, 8, 8},

@@ -9,7 +9,7 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
   require_supported(api_key::fetch, version);
   const bool flex = is_flexible(api_key::fetch, version);
   fetch_request req;
-  req.replica_id = r.read_int32();
+  if (version <= 14) req.replica_id = r.read_int32();  // v0-14: replica_id (then tagged)
   req.max_wait_ms = r.read_int32();
   req.min_bytes = r.read_int32();
   if (version >= 3) req.max_bytes = r.read_int32();        // v3+: max_bytes
@@ -20,7 +20,8 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
   req.topics.reserve(topic_count);
   for (std::size_t i = 0; i < topic_count; ++i) {
     topic t;
-    t.name = r.read_string(flex);
+    if (version >= 13) t.topic_id = r.read_uuid();  // v13+: topic_id
+    else t.name = r.read_string(flex);
     std::size_t partition_count = r.read_array_length(flex);
     t.partitions.reserve(partition_count);
     for (std::size_t j = 0; j < partition_count; ++j) {
@@ -42,7 +43,8 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
     req.forgotten_topics_data.reserve(forgotten_count);
     for (std::size_t i = 0; i < forgotten_count; ++i) {
       forgotten_topic f;
-      f.name = r.read_string(flex);
+      if (version >= 13) f.topic_id = r.read_uuid();  // v13+: topic_id
+      else f.name = r.read_string(flex);
       std::size_t n = r.read_array_length(flex);
       f.partitions.reserve(n);
       for (std::size_t j = 0; j < n; ++j) f.partitions.push_back(r.read_int32());
@@ -63,7 +65,8 @@ void fetch_response::encode(writer& w, std::int16_t version) const {
   if (version >= 7) w.write_int32(session_id);                           // v7+: session_id
   w.write_array_length(responses.size(), flex);
   for (const auto& t : responses) {
-    w.write_string(t.name, flex);
+    if (version >= 13) w.write_uuid(t.topic_id);  // v13+: topic_id
+    else w.write_string(t.name, flex);
     w.write_array_length(t.partitions.size(), flex);
     for (const auto& p : t.partitions) {
       w.write_int32(p.partition_index);

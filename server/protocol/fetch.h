@@ -1,7 +1,8 @@
 #pragma once
 
-// Fetch (key 1), v4-12; v12 flexible. Topics are named by string throughout this range (topic
-// ids replace names only from v13).
+// Fetch (key 1), v4-17; v12+ flexible. v13+ name topics by id instead of by name (KIP-516);
+// v15+ move replica_id into a tagged field the broker does not read; v15-17 add nothing else
+// outside tagged fields.
 
 #include <cstdint>
 #include <limits>
@@ -24,15 +25,17 @@ struct fetch_request {
     std::int32_t partition_max_bytes = 0;
   };
   struct topic {
-    std::string name;
+    std::string name;       // v0-12
+    uuid topic_id{};        // v13+
     std::vector<partition> partitions;
   };
   struct forgotten_topic {
-    std::string name;
+    std::string name;       // v7-12
+    uuid topic_id{};        // v13+
     std::vector<std::int32_t> partitions;
   };
 
-  std::int32_t replica_id = -1;
+  std::int32_t replica_id = -1;  // v0-14
   std::int32_t max_wait_ms = 0;
   std::int32_t min_bytes = 0;
   std::int32_t max_bytes = std::numeric_limits<std::int32_t>::max();  // v3+
@@ -65,7 +68,8 @@ struct fetch_response {
     std::vector<byte_view> records;
   };
   struct topic {
-    std::string name;  // "topic" on the wire
+    std::string name;  // "topic" on the wire, v0-12
+    uuid topic_id{};   // v13+
     std::vector<partition> partitions;
   };
 

@@ -556,7 +556,7 @@ TEST_CASE("ApiVersions advertises the api table", "[protocol][api_versions]") {
     if (k.api_key == 1) {
       saw_fetch = true;
       CHECK(k.min_version == 4);
-      CHECK(k.max_version == 12);
+      CHECK(k.max_version == 17);
     }
   }
   CHECK(saw_fetch);
@@ -883,7 +883,7 @@ bytes encode_fetch_request(std::int16_t v) {
   const bool flex = v >= 12;
   bytes buf;
   writer w(buf);
-  w.write_int32(-1);
+  if (v <= 14) w.write_int32(-1);
   w.write_int32(500);
   w.write_int32(1);
   if (v >= 3) w.write_int32(52428800);
@@ -891,7 +891,8 @@ bytes encode_fetch_request(std::int16_t v) {
   if (v >= 7) w.write_int32(17);
   if (v >= 7) w.write_int32(4);
   w.write_array_length(1, flex);
-  w.write_string("orders", flex);
+  if (v >= 13) w.write_uuid(make_uuid(1));
+  else w.write_string("orders", flex);
   w.write_array_length(2, flex);
   for (std::int32_t part = 0; part < 2; ++part) {
     w.write_int32(part);
@@ -905,7 +906,8 @@ bytes encode_fetch_request(std::int16_t v) {
   if (flex) w.write_empty_tagged_fields();
   if (v >= 7) {
     w.write_array_length(1, flex);
-    w.write_string("old", flex);
+    if (v >= 13) w.write_uuid(make_uuid(2));
+    else w.write_string("old", flex);
     w.write_array_length(2, flex);
     w.write_int32(7);
     w.write_int32(8);
@@ -927,7 +929,7 @@ bytes encode_fetch_request(std::int16_t v) {
 
 }  // namespace
 
-TEST_CASE("Fetch requests v4-12", "[protocol][fetch]") {
+TEST_CASE("Fetch requests v4-17", "[protocol][fetch]") {
   for (auto v : versions_of(api_key::fetch)) {
     INFO("version " << v);
     bytes buf = encode_fetch_request(v);
@@ -942,7 +944,8 @@ TEST_CASE("Fetch requests v4-12", "[protocol][fetch]") {
     CHECK(req.session_id == (v >= 7 ? 17 : 0));
     CHECK(req.session_epoch == (v >= 7 ? 4 : -1));
     REQUIRE(req.topics.size() == 1);
-    CHECK(req.topics[0].name == "orders");
+    CHECK(req.topics[0].name == (v >= 13 ? "" : "orders"));
+    CHECK(req.topics[0].topic_id == (v >= 13 ? make_uuid(1) : zero_uuid));
     REQUIRE(req.topics[0].partitions.size() == 2);
     const auto& p = req.topics[0].partitions[1];
     CHECK(p.partition == 1);
@@ -952,7 +955,8 @@ TEST_CASE("Fetch requests v4-12", "[protocol][fetch]") {
     CHECK(p.partition_max_bytes == 1048576);
     if (v >= 7) {
       REQUIRE(req.forgotten_topics_data.size() == 1);
-      CHECK(req.forgotten_topics_data[0].name == "old");
+      CHECK(req.forgotten_topics_data[0].name == (v >= 13 ? "" : "old"));
+      CHECK(req.forgotten_topics_data[0].topic_id == (v >= 13 ? make_uuid(2) : zero_uuid));
       CHECK(req.forgotten_topics_data[0].partitions == std::vector<std::int32_t>{7, 8});
     }
     CHECK(req.rack_id == (v >= 11 ? "rack-a" : ""));
@@ -969,7 +973,8 @@ void walk_fetch_response(const bytes& buf, std::int16_t v, const bytes& records)
   if (v >= 7) CHECK(r.read_int16() == 0);
   if (v >= 7) CHECK(r.read_int32() == 33);
   REQUIRE(r.read_array_length(flex) == 1);
-  CHECK(r.read_string(flex) == "orders");
+  if (v >= 13) CHECK(r.read_uuid() == make_uuid(9));
+  else CHECK(r.read_string(flex) == "orders");
   REQUIRE(r.read_array_length(flex) == 2);
   // Partition 0: data from two stored batches, sent as one records field.
   CHECK(r.read_int32() == 0);
@@ -1020,9 +1025,9 @@ TEST_CASE("Fetch responses concatenate record views", "[protocol][fetch]") {
   p1.partition_index = 1;
   p1.error = error_code::offset_out_of_range;
   p1.aborted_transactions = std::vector<fetch_response::aborted_transaction>{{12, 34}};
-  resp.responses = {{"orders", {p0, p1}}};
+  resp.responses = {{"orders", make_uuid(9), {p0, p1}}};
   const bytes joined = concat({batch_a, batch_b});
-  for (std::int16_t v : {4, 5, 7, 11, 12}) {
+  for (std::int16_t v : {4, 5, 7, 11, 12, 13, 15, 17}) {
     INFO("version " << v);
     walk_fetch_response(encode_response(resp, v), v, joined);
   }
@@ -1435,4 +1440,22 @@ TEST_CASE("FindCoordinator responses v0 and v4", "[protocol][find_coordinator]")
   bytes out;
   writer w(out);
   CHECK_THROWS_AS(two.encode(w, 3), std::invalid_argument);
+}
+
+TEST_CASE("compact strings longer than 32767 bytes are refused, as Kafka's readers do", "[protocol][wire]") {
+  for (std::size_t n : {std::size_t{32767}, std::size_t{32768}}) {
+    bytes buf;
+    writer w(buf);
+    w.write_unsigned_varint(static_cast<std::uint32_t>(n + 1));
+    buf.resize(buf.size() + n, std::byte{'a'});
+    reader r(buf);
+    reader rn(buf);
+    if (n <= 32767) {
+      CHECK(r.read_compact_string().size() == n);
+      CHECK(rn.read_compact_nullable_string()->size() == n);
+    } else {
+      CHECK_THROWS_AS(r.read_compact_string(), protocol_error);
+      CHECK_THROWS_AS(rn.read_compact_nullable_string(), protocol_error);
+    }
+  }
 }

@@ -30,9 +30,15 @@ fetch_attempt read_all(engine::log_manager& eng, const protocol::fetch_request& 
   for (auto& t : req.topics) {
     auto& rt = a.resp.responses.emplace_back();
     rt.name = t.name;
+    rt.topic_id = t.topic_id;
     for (auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition;
+      if (t.name.empty() && t.topic_id != protocol::zero_uuid) {
+        rp.error = protocol::error_code::unknown_topic_id;  // v13+: an id no topic has (any more)
+        a.error = true;
+        continue;
+      }
       // Kafka returns at least one batch for the first partition with data, even past max_bytes,
       // so that a consumer can always make progress; the engine does the same per partition.
       const bool first_data = a.bytes == 0;
@@ -106,6 +112,10 @@ asio::awaitable<void> long_poll(request_context ctx, protocol::fetch_request req
 
 asio::awaitable<void> handle_fetch(request_context ctx) {
   auto req = protocol::fetch_request::decode(ctx.body, ctx.header.api_version);
+  // v13+ name topics by id: resolve them once, here.
+  for (auto& t : req.topics)
+    if (t.name.empty() && t.topic_id != protocol::zero_uuid)
+      if (auto info = ctx.broker.engine.find_topic(engine::topic_id(t.topic_id))) t.name = info->name;
   // The answer may wait up to max_wait_ms: let the connection read on meanwhile.
   auto ex = ctx.executor;
   asio::co_spawn(ex, long_poll(std::move(ctx), std::move(req)), asio::detached);
