@@ -146,9 +146,14 @@ std::optional<std::string> reader::read_nullable_string() {
   return to_string(take(n, "nullable string"));
 }
 
+// Strings are at most 32767 bytes in every encoding, as in Kafka (a compact length could say
+// more; Kafka's readers refuse it too).
+constexpr std::uint32_t max_string_bytes = 0x7fff;
+
 std::string reader::read_compact_string() {
   std::uint32_t len = read_unsigned_varint();
   if (len == 0) fail("null compact string where a value is required");
+  if (len - 1 > max_string_bytes) fail("compact string of " + std::to_string(len - 1) + " bytes (at most 32767)");
   std::size_t n = checked_length(static_cast<std::int64_t>(len) - 1, false, "compact string");
   return to_string(take(n, "compact string"));
 }
@@ -156,6 +161,7 @@ std::string reader::read_compact_string() {
 std::optional<std::string> reader::read_compact_nullable_string() {
   std::uint32_t len = read_unsigned_varint();
   if (len == 0) return std::nullopt;
+  if (len - 1 > max_string_bytes) fail("compact string of " + std::to_string(len - 1) + " bytes (at most 32767)");
   std::size_t n =
       checked_length(static_cast<std::int64_t>(len) - 1, false, "compact nullable string");
   return to_string(take(n, "compact nullable string"));
