@@ -183,9 +183,12 @@ int run_serve(const serve_config& config) {
   ready = false;
   admin_http.stop();
 
-  // Shutdown: no new connections; finish every queued sync and answer it (group commits
-  // included, then parked JoinGroup/SyncGroup); then close.
+  // Shutdown: no new connections and no new requests; the group coordinator takes in what it
+  // was handed (so its writes are queued), every queued sync finishes and is answered (group
+  // commits included, then parked JoinGroup/SyncGroup get NOT_COORDINATOR); then close.
   kafka_listener.stop_accepting();
+  kafka_listener.stop_reading();
+  groups.query([](const engine::group_coordinator&) { return 0; });
   eng.close();
   groups.stop();
   kafka_listener.drain_and_close(std::chrono::seconds(3));

@@ -50,6 +50,14 @@ void connection::close(std::string_view why) {
   reader_wake_.cancel();
 }
 
+void connection::stop_reading() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  reader_wake_.cancel();
+}
+
 asio::awaitable<void> connection::read_loop() {
   auto self = shared_from_this();
   try {
@@ -65,9 +73,10 @@ asio::awaitable<void> connection::read_loop() {
       }
       auto frame = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(size));
       co_await asio::async_read(socket_, asio::buffer(frame->data(), frame->size()), use_awaitable);
+      if (draining_) co_return;
       co_await dispatch(std::move(frame));
-      if (closed_) co_return;
-      while (slots_.size() >= max_in_flight_requests && !closed_) {
+      if (closed_ || draining_) co_return;
+      while (slots_.size() >= max_in_flight_requests && !closed_ && !draining_) {
         boost::system::error_code ec;
         co_await reader_wake_.async_wait(asio::redirect_error(use_awaitable, ec));
         reader_wake_.expires_at(asio::steady_timer::time_point::max());
@@ -79,7 +88,8 @@ asio::awaitable<void> connection::read_loop() {
         e.code() != asio::error::connection_reset)
       log().debug("connection from {} read error: {}", peer_, e.code().message());
   }
-  close("");
+  // While draining, the writer still owes answers: drain_and_close closes once they are out.
+  if (!draining_) close("");
 }
 
 asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte>> frame) {

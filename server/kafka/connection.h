@@ -24,6 +24,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void start();
   // Closes the socket; pending responses are dropped. Call on the connection's executor.
   void close(std::string_view why);
+  // Shutdown: reads no further requests (the receive side is shut, so the client sees the
+  // broker go away), while the answers of those already read still go out. Call on the
+  // connection's executor.
+  void stop_reading();
   // True when no answer is pending (used by shutdown to let in-flight answers drain).
   bool idle() const { return slots_.empty() && !writing_; }
   const std::string& peer() const { return peer_; }
@@ -51,6 +55,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::shared_ptr<produce_timing> timing_ = std::make_shared<produce_timing>();
   std::shared_ptr<const std::string> client_host_;
   bool closed_ = false;
+  bool draining_ = false;  // stop_reading() was called: the reader ends without closing
   bool writing_ = false;  // a gathered write is on its way to the socket
 };
 

@@ -71,6 +71,17 @@ std::vector<std::shared_ptr<connection>> kafka_server::live_connections() const 
 
 size_t kafka_server::open_connections() const { return live_connections().size(); }
 
+void kafka_server::stop_reading() {
+  for (auto& c : live_connections()) {
+    std::promise<void> done;
+    asio::post(c->executor(), [&] {
+      c->stop_reading();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+}
+
 void kafka_server::drain_and_close(std::chrono::milliseconds budget) {
   const auto deadline = std::chrono::steady_clock::now() + budget;
   auto conns = live_connections();

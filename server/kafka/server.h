@@ -21,6 +21,8 @@ class kafka_server {
   // Binds and listens on config.listen; throws std::runtime_error naming the address on failure.
   void start();
   void stop_accepting();
+  // Every connection stops reading requests; those already read are still answered.
+  void stop_reading();
   // Waits (bounded) until every connection has sent its pending answers, then closes them all.
   void drain_and_close(std::chrono::milliseconds budget);
   size_t open_connections() const;
