@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package kairo needs to build, test, benchmark and plot.
+# Installs every Debian package kairo needs to build, test, benchmark and plot, and the npm
+# packages of the Node.js integration tests.
 # Idempotent: packages already present are left alone; apt-get runs only when something is missing.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ packages=(
   zlib1g-dev
   kcat python3 python3-kafka python3-confluent-kafka
   prometheus gnuplot-nox curl procps
+  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
 )
 
 missing=()
@@ -30,3 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+# The Node.js clients of the integration tests (kafkajs, @platformatic/kafka), pinned.
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-node.sh"
