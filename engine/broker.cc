@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <unordered_map>
 
 #include "engine/errc.h"
@@ -20,6 +21,11 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
     return fail(errc::storage_error);
   }
   if (cfg.wal.dir.empty()) cfg.wal.dir = cfg.data_dir + "/wal";
+  if (!cfg.now_ms)
+    cfg.now_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
   if (auto r = fs->create_dirs(cfg.data_dir); !r) {
     log().error("cannot create data directory {}: {}", cfg.data_dir, r.error().message());
     return fail(errc::storage_error);
@@ -30,7 +36,7 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
   std::unique_ptr<log_manager> m(new log_manager(std::move(cfg), std::move(fs)));
   m->catalog_ = std::move(*catalog);
   for (const auto& rec : m->catalog_.topics) {
-    m->topics_.emplace(rec.name, make_entry(rec));
+    m->topics_.emplace(rec.name, m->make_entry(rec));
     m->names_by_id_.emplace(rec.id, rec.name);
   }
 
@@ -72,10 +78,7 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
       ++skipped;
       return;
     }
-    int64_t max_ts = -1;
-    for (const auto& b : *batches) max_ts = std::max(max_ts, b.header.max_timestamp);
-    it->second->recover(batches->front().header.base_offset, batches->back().header.last_offset(), max_ts, r.pos,
-                        static_cast<uint32_t>(r.payload.size()));
+    it->second->recover(*batches, r.payload, r.pos, static_cast<uint32_t>(r.payload.size()));
   });
   if (!visited) {
     log().error("replaying the write-ahead log failed: {} {}", visited.error().message(), wal_->failure());
@@ -100,19 +103,14 @@ void log_manager::close() {
     if (closed_.exchange(true, std::memory_order_acq_rel)) return;
   }
   if (wal_) wal_->close();
-  std::vector<std::shared_ptr<partition_log>> all;
-  {
-    std::shared_lock lock(topics_mu_);
-    for (const auto& [name, t] : topics_) all.insert(all.end(), t->partitions.begin(), t->partitions.end());
-  }
-  for (auto& p : all) p->wake_all();
+  for (auto& p : all_partitions()) p->wake_all();
 }
 
-std::shared_ptr<log_manager::topic_entry> log_manager::make_entry(const topic_record& rec) {
+std::shared_ptr<log_manager::topic_entry> log_manager::make_entry(const topic_record& rec) const {
   auto e = std::make_shared<topic_entry>();
   e->info = topic_info{rec.name, rec.id, static_cast<int32_t>(rec.streams.size()), rec.configs};
   e->partitions.reserve(rec.streams.size());
-  for (uint32_t s : rec.streams) e->partitions.push_back(std::make_shared<partition_log>(s));
+  for (uint32_t s : rec.streams) e->partitions.push_back(std::make_shared<partition_log>(s, partition_opts()));
   return e;
 }
 
@@ -243,6 +241,18 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
       log().debug("refused produce to {}-{}: a batch without records", topic, partition);
       return done(fail(errc::corrupt_message));
     }
+    // Kafka's rules for what a client may send: markers come from the transaction coordinator
+    // only; an idempotent or transactional batch has a sequence and travels alone.
+    const char* invalid = nullptr;
+    if (b.header.control()) invalid = "a control batch (transaction marker) from a client";
+    else if (b.header.transactional() && b.header.producer_id < 0) invalid = "a transactional batch without a producer id";
+    else if (b.header.producer_id >= 0 && b.header.base_sequence < 0) invalid = "a producer id without a sequence number";
+    else if (b.header.producer_id >= 0 && batches->size() > 1)
+      invalid = "more than one batch from an idempotent producer in one partition";
+    if (invalid) {
+      log().debug("refused produce to {}-{}: {}", topic, partition, invalid);
+      return done(fail(errc::invalid_record));
+    }
   }
   (*p)->append(*wal_, records, *batches, std::move(owner), std::move(done));
 }
@@ -258,17 +268,53 @@ void log_manager::append_internal(uint32_t stream, uint8_t type, std::vector<std
                });
 }
 
-result<fetch_result> log_manager::fetch(std::string_view topic, int32_t partition, int64_t offset,
-                                        size_t max_bytes) const {
+result<fetch_result> log_manager::fetch(std::string_view topic, int32_t partition, int64_t offset, size_t max_bytes,
+                                        bool read_committed) const {
   auto p = find_partition(topic, partition);
   if (!p) return fail(p.error());
-  return (*p)->read(*wal_, offset, max_bytes);
+  return (*p)->read(*wal_, offset, max_bytes, read_committed);
 }
 
-result<offset_at_time> log_manager::list_offsets(std::string_view topic, int32_t partition, int64_t timestamp) const {
+result<offset_at_time> log_manager::list_offsets(std::string_view topic, int32_t partition, int64_t timestamp,
+                                                 bool read_committed) const {
   auto p = find_partition(topic, partition);
   if (!p) return fail(p.error());
-  return (*p)->offset_for_timestamp(timestamp);
+  return (*p)->offset_for_timestamp(timestamp, read_committed);
+}
+
+void log_manager::write_marker(std::string_view topic, int32_t partition, int64_t producer_id, int16_t epoch,
+                               bool commit, int32_t coordinator_epoch,
+                               std::function<void(const result<int64_t>&)> done) {
+  auto p = find_partition(topic, partition);
+  if (!p) return done(fail(p.error()));
+  (*p)->append_marker(*wal_, producer_id, epoch, commit, coordinator_epoch, std::move(done));
+}
+
+result<std::vector<producer_view>> log_manager::producers(std::string_view topic, int32_t partition) const {
+  auto p = find_partition(topic, partition);
+  if (!p) return fail(p.error());
+  return (*p)->producers();
+}
+
+std::vector<std::shared_ptr<partition_log>> log_manager::all_partitions() const {
+  std::vector<std::shared_ptr<partition_log>> all;
+  std::shared_lock lock(topics_mu_);
+  for (const auto& [name, t] : topics_) all.insert(all.end(), t->partitions.begin(), t->partitions.end());
+  return all;
+}
+
+void log_manager::expire_producers() {
+  for (auto& p : all_partitions()) p->expire_producers();
+}
+
+std::pair<size_t, size_t> log_manager::producer_totals() const {
+  std::pair<size_t, size_t> out;
+  for (auto& p : all_partitions()) {
+    auto st = p->state();
+    out.first += st.producers;
+    out.second += st.open_transactions;
+  }
+  return out;
 }
 
 result<wait_handle> log_manager::wait_for_data(std::string_view topic, int32_t partition, int64_t offset,

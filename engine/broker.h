@@ -41,6 +41,8 @@ struct config {
   int32_t default_partitions = 3;    // for auto-created topics
   bool auto_create = true;           // produce and ensure_topic create unknown topics
   uint32_t max_message_bytes = 1u << 20;  // per RecordBatch, Kafka's message.max.bytes
+  int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
+  std::function<int64_t()> now_ms;  // broker wall clock (ms); the system clock when empty
   wal::options wal;                  // wal.dir empty -> data_dir + "/wal"
 };
 
@@ -109,12 +111,27 @@ class log_manager {
                produce_callback done);
 
   // Whole batches starting with the one containing `offset`, up to max_bytes but always at least
-  // one, never above the high watermark. offset == high watermark: no batches.
+  // one, never above the high watermark (read_committed: the last stable offset).
+  // offset == high watermark: no batches.
   // unknown_topic_or_partition, offset_out_of_range, storage_error.
-  result<fetch_result> fetch(std::string_view topic, int32_t partition, int64_t offset, size_t max_bytes) const;
+  result<fetch_result> fetch(std::string_view topic, int32_t partition, int64_t offset, size_t max_bytes,
+                             bool read_committed = false) const;
 
   // Kafka ListOffsets semantics, see partition_log::offset_for_timestamp.
-  result<offset_at_time> list_offsets(std::string_view topic, int32_t partition, int64_t timestamp) const;
+  result<offset_at_time> list_offsets(std::string_view topic, int32_t partition, int64_t timestamp,
+                                      bool read_committed = false) const;
+
+  // --- transactions ---
+  // Writes a commit or abort marker for `producer_id` into the partition; `done` gets its offset
+  // once durable (on the WAL sync thread, or inline on a refusal).
+  void write_marker(std::string_view topic, int32_t partition, int64_t producer_id, int16_t epoch, bool commit,
+                    int32_t coordinator_epoch, std::function<void(const result<int64_t>&)> done);
+  // DescribeProducers: the producers with state in the partition.
+  result<std::vector<producer_view>> producers(std::string_view topic, int32_t partition) const;
+  // Forgets producers idle past producer.id.expiration.ms, in every partition.
+  void expire_producers();
+  // Producers with state and transactions open, summed over partitions (for metrics).
+  std::pair<size_t, size_t> producer_totals() const;
 
   // Long poll: `wake` runs once when the partition's high watermark next moves (or the topic is
   // deleted, or the engine closes). An empty handle means nothing was registered because the
@@ -148,7 +165,9 @@ class log_manager {
   result<void> replay(const internal_record_fn& internal);  // REQUIRES: inside open(), before the engine is shared
   std::shared_ptr<const topic_entry> find_entry(std::string_view name) const;
   result<std::shared_ptr<partition_log>> find_partition(std::string_view topic, int32_t partition) const;
-  static std::shared_ptr<topic_entry> make_entry(const topic_record& rec);
+  std::vector<std::shared_ptr<partition_log>> all_partitions() const;
+  std::shared_ptr<topic_entry> make_entry(const topic_record& rec) const;
+  partition_options partition_opts() const { return {cfg_.producer_id_expiration_ms, cfg_.now_ms}; }
 
   const config cfg_;
   const std::shared_ptr<wal::file_system> fs_;

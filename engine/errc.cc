@@ -49,6 +49,18 @@ class category final : public std::error_category {
         return "the group still subscribes to the topic; its offsets cannot be deleted";
       case errc::offset_metadata_too_large: return "the commit metadata is larger than offset.metadata.max.bytes";
       case errc::unstable_offset_commit: return "a commit for this partition is not durable yet; retry";
+      case errc::invalid_record: return "the batch breaks a rule of the protocol for what a producer may send";
+      case errc::out_of_order_sequence:
+        return "the batch's sequence number does not follow the producer's last one (a gap or a step back)";
+      case errc::invalid_producer_epoch: return "the producer's epoch is older than the broker's: it has been fenced";
+      case errc::producer_fenced:
+        return "a newer producer with the same transactional id has taken over; this one must stop";
+      case errc::invalid_producer_id_mapping: return "the producer id does not belong to this transactional id";
+      case errc::invalid_txn_state: return "the request does not fit the state of the transaction";
+      case errc::invalid_transaction_timeout: return "the transaction timeout is above transaction.max.timeout.ms";
+      case errc::concurrent_transactions: return "the previous transaction is still completing; retry";
+      case errc::transactional_id_not_found: return "no such transactional id";
+      case errc::invalid_request: return "the request is malformed for this API (e.g. an empty transactional id)";
     }
     return "unknown engine error";
   }

@@ -34,6 +34,17 @@ enum class errc {
   group_subscribed_to_topic,    // offsets of a topic the group consumes cannot be deleted
   offset_metadata_too_large,
   unstable_offset_commit,       // a commit for the partition is not durable yet
+  // Idempotent and transactional producers (engine/producer_state.h, engine/txn_coordinator.h).
+  invalid_record,               // a batch breaks a rule of the protocol (marker from a client, ...)
+  out_of_order_sequence,        // a gap or a step back in a producer's sequence numbers
+  invalid_producer_epoch,       // an older epoch than the producer's: fenced or a zombie
+  producer_fenced,              // a newer producer with the same transactional id took over
+  invalid_producer_id_mapping,  // the producer id is not the transactional id's
+  invalid_txn_state,            // the request does not fit the transaction's state
+  invalid_transaction_timeout,  // above transaction.max.timeout.ms
+  concurrent_transactions,      // the previous transaction is still completing: retry
+  transactional_id_not_found,
+  invalid_request,              // a request no client should send (an empty transactional id)
 };
 
 const std::error_category& error_category() noexcept;

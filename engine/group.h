@@ -111,7 +111,16 @@ class group {
   // Commits on their way to disk, per partition (OffsetFetch with require_stable waits them out).
   std::map<topic_partition, int>& pending_commits() { return pending_commits_; }
   const std::map<topic_partition, int>& pending_commits() const { return pending_commits_; }
-  bool has_offsets() const { return !offsets_.empty() || !pending_commits_.empty(); }
+  bool has_offsets() const { return !offsets_.empty() || !pending_commits_.empty() || !txn_offsets_.empty(); }
+  // Offsets committed inside open transactions, per producer id: they become offsets when the
+  // transaction commits.
+  std::map<int64_t, std::map<topic_partition, committed_offset>>& txn_offsets() { return txn_offsets_; }
+  const std::map<int64_t, std::map<topic_partition, committed_offset>>& txn_offsets() const { return txn_offsets_; }
+  bool has_txn_offset(const topic_partition& tp) const {
+    for (const auto& [pid, offs] : txn_offsets_)
+      if (offs.contains(tp)) return true;
+    return false;
+  }
   // Removes a partition's offset and disowns the commits still on their way for it (OffsetDelete,
   // a deleted topic): their removal record comes after them in the log, so when they complete
   // they must not bring the offset back. True when there was either (the removal must be stored).
@@ -156,6 +165,7 @@ class group {
   std::map<topic_partition, committed_offset> offsets_;
   std::map<topic_partition, int> pending_commits_;
   std::map<topic_partition, int> cancelled_commits_;
+  std::map<int64_t, std::map<topic_partition, committed_offset>> txn_offsets_;
   uint64_t incarnation_ = 0;
 };
 

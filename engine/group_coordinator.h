@@ -108,6 +108,14 @@ class group_coordinator {
   // A topic was deleted: its offsets go too, durably.
   void topic_deleted(const std::string& topic);
 
+  // --- transactions ---
+  // TxnOffsetCommit: offsets held for `producer_id` until its transaction ends; answered after
+  // they are durable. The caller has refused partitions that do not exist.
+  void txn_commit(const coordinator_time& now, txn_commit_request req, std::function<void(commit_result)> reply);
+  // The transaction of `producer_id` ended: its offsets for this group become the group's
+  // (commit) or are dropped (abort), durably; `done` then runs.
+  void complete_txn(const std::string& group_id, int64_t producer_id, bool commit, group_store::done_fn done);
+
   // --- administration ---
   std::vector<group_overview> list(const std::set<group_state>& states) const;  // empty set: all
   group_description describe(const std::string& group_id) const;

@@ -35,6 +35,21 @@ void group_coordinator::load(const group_record& r) {
     get_or_create(meta->group_id, unknown).restore(*meta->value);
     return;
   }
+  if (const auto* txn = std::get_if<txn_offsets_record>(&r)) {
+    auto& pending = get_or_create(txn->group_id, unknown).txn_offsets()[txn->producer_id];
+    for (const auto& [tp, off] : txn->offsets) pending[tp] = off;
+    return;
+  }
+  if (const auto* marker = std::get_if<txn_marker_record>(&r)) {
+    group* g = find(marker->group_id);
+    if (!g) return;
+    auto it = g->txn_offsets().find(marker->producer_id);
+    if (it == g->txn_offsets().end()) return;
+    if (marker->commit)
+      for (auto& [tp, off] : it->second) g->offsets()[tp] = off;
+    g->txn_offsets().erase(it);
+    return;
+  }
   const auto& rec = std::get<offsets_record>(r);
   group& g = get_or_create(rec.group_id, unknown);
   for (const auto& [tp, off] : rec.offsets) {
@@ -165,7 +180,7 @@ std::vector<fetched_offset> group_coordinator::fetch_offsets(const std::string& 
   if (!tps) {
     if (!g) return out;
     for (const auto& [tp, off] : g->offsets()) {
-      if (require_stable && g->pending_commits().contains(tp))
+      if (require_stable && (g->pending_commits().contains(tp) || g->has_txn_offset(tp)))
         out.push_back({tp, {}, err(errc::unstable_offset_commit)});
       else
         out.push_back({tp, off, {}});
@@ -175,7 +190,7 @@ std::vector<fetched_offset> group_coordinator::fetch_offsets(const std::string& 
   for (const auto& tp : *tps) {
     fetched_offset f{tp, {}, {}};
     if (g) {
-      if (require_stable && g->pending_commits().contains(tp)) {
+      if (require_stable && (g->pending_commits().contains(tp) || g->has_txn_offset(tp))) {
         f.error = err(errc::unstable_offset_commit);
       } else if (auto it = g->offsets().find(tp); it != g->offsets().end()) {
         f.offset = it->second;
@@ -184,6 +199,69 @@ std::vector<fetched_offset> group_coordinator::fetch_offsets(const std::string& 
     out.push_back(std::move(f));
   }
   return out;
+}
+
+// --- transactions ---
+
+void group_coordinator::txn_commit(const coordinator_time& now, txn_commit_request req,
+                                   std::function<void(commit_result)> reply) {
+  auto all = [&](std::error_code e) { reply(commit_result(req.offsets.size(), e)); };
+  group& g = get_or_create(req.group_id, now);
+  // Kafka's rule for transactional commits: membership is checked only when the producer names
+  // a member or generation (TxnOffsetCommit v3+, consumer-group-aware producers).
+  if (g.state() == group_state::dead) return all(err(errc::coordinator_not_available));
+  if (req.generation >= 0 || !req.member_id.empty() || req.group_instance_id) {
+    if (auto e = validate_member(g, req.member_id, req.group_instance_id)) return all(e);
+    if (req.generation != g.generation()) return all(err(errc::illegal_generation));
+  }
+  auto result = std::make_shared<commit_result>(req.offsets.size());
+  txn_offsets_record rec{g.id(), req.producer_id, {}};
+  std::vector<size_t> stored;
+  for (size_t i = 0; i < req.offsets.size(); ++i) {
+    auto& [tp, off] = req.offsets[i];
+    if (off.metadata && off.metadata->size() > cfg_.max_metadata_bytes) {
+      (*result)[i] = err(errc::offset_metadata_too_large);
+      continue;
+    }
+    if (off.commit_timestamp_ms <= 0) off.commit_timestamp_ms = now.wall_ms;
+    rec.offsets.emplace_back(tp, off);
+    stored.push_back(i);
+  }
+  if (stored.empty()) return reply(std::move(*result));
+  auto held = rec.offsets;
+  store_.persist(std::move(rec), [this, gid = g.id(), inc = g.incarnation(), pid = req.producer_id,
+                                  held = std::move(held), stored = std::move(stored), result,
+                                  reply = std::move(reply)](std::error_code ec, const coordinator_time&) mutable {
+    group* gg = find(gid);
+    if (!ec && gg && gg->incarnation() == inc) {
+      auto& pending = gg->txn_offsets()[pid];
+      for (auto& [tp, off] : held) pending[tp] = std::move(off);
+    }
+    for (size_t i : stored) (*result)[i] = ec;
+    reply(std::move(*result));
+  });
+}
+
+void group_coordinator::complete_txn(const std::string& group_id, int64_t producer_id, bool commit,
+                                     group_store::done_fn done) {
+  group* g = find(group_id);
+  if (!g) return done({}, coordinator_time{});  // nothing of this transaction is left to settle
+  store_.persist(txn_marker_record{group_id, producer_id, commit},
+                 [this, gid = group_id, inc = g->incarnation(), producer_id, commit, done = std::move(done)](
+                     std::error_code ec, const coordinator_time& now) {
+                   group* gg = find(gid);
+                   if (!ec && gg && gg->incarnation() == inc) {
+                     auto it = gg->txn_offsets().find(producer_id);
+                     if (it != gg->txn_offsets().end()) {
+                       if (commit) {
+                         for (auto& [tp, off] : it->second) gg->offsets()[tp] = off;
+                         offset_commits_ += it->second.size();
+                       }
+                       gg->txn_offsets().erase(it);
+                     }
+                   }
+                   done(ec, now);
+                 });
 }
 
 // --- OffsetDelete and deleted topics ---

@@ -115,6 +115,39 @@ offsets_record decode_offsets(codec::reader& r) {
   return rec;
 }
 
+void encode_txn_offsets(codec::writer& w, const txn_offsets_record& rec) {
+  w.str16(rec.group_id);
+  w.u64(static_cast<uint64_t>(rec.producer_id));
+  w.u32(static_cast<uint32_t>(rec.offsets.size()));
+  for (const auto& [tp, off] : rec.offsets) {
+    w.str16(tp.topic);
+    w.u32(static_cast<uint32_t>(tp.partition));
+    w.u64(static_cast<uint64_t>(off.offset));
+    w.u32(static_cast<uint32_t>(off.leader_epoch));
+    opt32(w, off.metadata);
+    w.u64(static_cast<uint64_t>(off.commit_timestamp_ms));
+  }
+}
+
+txn_offsets_record decode_txn_offsets(codec::reader& r) {
+  txn_offsets_record rec;
+  rec.group_id = r.str16();
+  rec.producer_id = static_cast<int64_t>(r.u64());
+  const uint32_t n = r.u32();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    topic_partition tp;
+    tp.topic = r.str16();
+    tp.partition = static_cast<int32_t>(r.u32());
+    committed_offset off;
+    off.offset = static_cast<int64_t>(r.u64());
+    off.leader_epoch = static_cast<int32_t>(r.u32());
+    off.metadata = opt32(r);
+    off.commit_timestamp_ms = static_cast<int64_t>(r.u64());
+    rec.offsets.emplace_back(std::move(tp), std::move(off));
+  }
+  return rec;
+}
+
 }  // namespace
 
 std::pair<uint8_t, std::vector<std::byte>> encode(const group_record& r) {
@@ -127,9 +160,17 @@ std::pair<uint8_t, std::vector<std::byte>> encode(const group_record& r) {
         if constexpr (std::is_same_v<T, group_metadata_record>) {
           type = type_group_metadata;
           encode_group(w, rec);
-        } else {
+        } else if constexpr (std::is_same_v<T, offsets_record>) {
           type = type_offsets;
           encode_offsets(w, rec);
+        } else if constexpr (std::is_same_v<T, txn_offsets_record>) {
+          type = type_txn_offsets;
+          encode_txn_offsets(w, rec);
+        } else {
+          type = type_txn_marker;
+          w.str16(rec.group_id);
+          w.u64(static_cast<uint64_t>(rec.producer_id));
+          w.u8(rec.commit ? 1 : 0);
         }
       },
       r);
@@ -144,6 +185,14 @@ result<group_record> decode(uint8_t type, std::span<const std::byte> payload) {
     out = decode_group(r);
   } else if (type == type_offsets) {
     out = decode_offsets(r);
+  } else if (type == type_txn_offsets) {
+    out = decode_txn_offsets(r);
+  } else if (type == type_txn_marker) {
+    txn_marker_record m;
+    m.group_id = r.str16();
+    m.producer_id = static_cast<int64_t>(r.u64());
+    m.commit = r.u8() != 0;
+    out = std::move(m);
   } else {
     return fail(errc::corrupt_message);
   }

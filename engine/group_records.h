@@ -14,6 +14,10 @@
 //   entry                   := topic str16 | partition i32 | present u8
 //                              [ offset i64 | leader_epoch i32 | metadata opt32
 //                                | commit_timestamp_ms i64 | has_expire u8 [ expire_timestamp_ms i64 ] ]
+//   txn offsets (type 6)    := version u8 (1) | group_id str16 | producer_id i64 | count u32
+//                              | (topic str16 | partition i32 | offset i64 | leader_epoch i32
+//                                 | metadata opt32 | commit_timestamp_ms i64){count}
+//   txn marker (type 7)     := version u8 (1) | group_id str16 | producer_id i64 | commit u8
 //   opt16 / opt32           := present u8 [ str16 / str32 ]
 // Little-endian like the rest of the WAL. A metadata record without a value removes the group and
 // every offset it committed; an entry without a value removes that partition's offset.
@@ -32,6 +36,8 @@ namespace engine::group_records {
 inline constexpr uint32_t stream = group_stream;
 inline constexpr uint8_t type_group_metadata = wal_type_group_metadata;
 inline constexpr uint8_t type_offsets = wal_type_group_offsets;
+inline constexpr uint8_t type_txn_offsets = wal_type_group_txn_offsets;
+inline constexpr uint8_t type_txn_marker = wal_type_group_txn_marker;
 inline constexpr uint8_t version = 1;
 
 // The WAL record type and payload of a record.

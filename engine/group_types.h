@@ -206,6 +206,34 @@ struct offsets_record {
   friend bool operator==(const offsets_record&, const offsets_record&) = default;
 };
 
-using group_record = std::variant<group_metadata_record, offsets_record>;
+// Offsets committed inside a transaction (TxnOffsetCommit): pending until the transaction's
+// marker for this group says commit (they become the group's offsets) or abort (dropped).
+struct txn_offsets_record {
+  std::string group_id;
+  int64_t producer_id = -1;
+  std::vector<std::pair<topic_partition, committed_offset>> offsets;
+  friend bool operator==(const txn_offsets_record&, const txn_offsets_record&) = default;
+};
+
+// The end of a transaction for one group's pending offsets.
+struct txn_marker_record {
+  std::string group_id;
+  int64_t producer_id = -1;
+  bool commit = false;
+  friend bool operator==(const txn_marker_record&, const txn_marker_record&) = default;
+};
+
+using group_record = std::variant<group_metadata_record, offsets_record, txn_offsets_record, txn_marker_record>;
+
+// --- TxnOffsetCommit ---
+struct txn_commit_request {
+  std::string group_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t generation = -1;  // v3+: checked like OffsetCommit's when given
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<std::pair<topic_partition, committed_offset>> offsets;
+};
 
 }  // namespace engine

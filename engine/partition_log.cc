@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/control_batch.h"
 #include "engine/errc.h"
 #include "engine/logger.h"
 #include "wal/errc.h"
@@ -53,9 +54,11 @@ struct partition_log::append_call {
   std::error_code error;  // guarded by mu; the first failure
 };
 
-void partition_log::recover(int64_t base_offset, int64_t last_offset, int64_t max_timestamp, wal::position pos,
-                            uint32_t size) {
+void partition_log::recover(const std::vector<batch_info>& batches, std::span<const std::byte> payload,
+                            wal::position pos, uint32_t size) {
   std::lock_guard lock(mu_);
+  const int64_t base_offset = batches.front().header.base_offset;
+  const int64_t last_offset = batches.back().header.last_offset();
   if (base_offset < next_offset_ || last_offset < base_offset) {
     log().error("stream {}: skipping WAL record at segment {} byte {} with offsets [{}, {}]: the log is already at {}",
                 stream_, pos.segment, pos.offset, base_offset, last_offset, next_offset_);
@@ -63,9 +66,34 @@ void partition_log::recover(int64_t base_offset, int64_t last_offset, int64_t ma
   }
   if (base_offset > next_offset_)
     log().warn("stream {}: offsets [{}, {}) are missing from the WAL", stream_, next_offset_, base_offset);
-  const int64_t so_far = index_.empty() ? max_timestamp : std::max(index_.back().max_timestamp_so_far, max_timestamp);
-  index_.push_back(index_entry{base_offset, last_offset, max_timestamp, so_far, pos, size});
+  int64_t max_ts = -1;
+  const int64_t now = now_ms();
+  for (const auto& b : batches) {
+    max_ts = std::max(max_ts, b.header.max_timestamp);
+    if (b.header.producer_id < 0) continue;
+    if (b.header.control()) {
+      // A marker found by replay is durable: the transaction is over here.
+      auto commit = control_batch_commit(payload.subspan(b.offset, b.size()));
+      if (!commit) {
+        log().error("stream {}: control batch at offset {} is not a transaction marker; ignoring it", stream_,
+                    b.header.base_offset);
+        continue;
+      }
+      auto closed = producers_.end_txn(b.header.producer_id, b.header.producer_epoch, *commit, b.header.base_offset,
+                                       -1, now);
+      if (closed && !closed->commit) aborted_.push_back(*closed);
+    } else {
+      producers_.append(b.header, b.header.base_offset, now);
+    }
+  }
+  add_to_index(index_entry{base_offset, last_offset, max_ts, max_ts, pos, size});
   next_offset_ = high_watermark_ = last_offset + 1;
+}
+
+void partition_log::add_to_index(index_entry entry) {
+  entry.max_timestamp_so_far =
+      index_.empty() ? entry.max_timestamp : std::max(entry.max_timestamp, index_.back().max_timestamp_so_far);
+  index_.push_back(entry);
 }
 
 void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> records,
@@ -77,6 +105,29 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
     lock.unlock();
     call->done(fail(errc::unknown_topic_or_partition));
     return;
+  }
+  const int64_t now = now_ms();
+  const batch_header* idempotent = nullptr;
+  if (batches.size() == 1 && batches.front().header.producer_id >= 0) {
+    idempotent = &batches.front().header;
+    auto verdict = producers_.check(*idempotent, now);
+    if (verdict.what == sequence_check::verdict::refuse) {
+      lock.unlock();
+      call->done(fail(verdict.error));
+      return;
+    }
+    if (verdict.what == sequence_check::verdict::duplicate) {
+      // A retry of a batch already in the log: the original's offsets, once it is durable.
+      const auto& o = verdict.original;
+      if (o.last_offset < high_watermark_) {
+        const int64_t start = log_start_offset_;
+        lock.unlock();
+        call->done(produce_result{o.first_offset, start});
+        return;
+      }
+      duplicates_.push_back({o.last_offset, o.first_offset, std::move(call->done)});
+      return;
+    }
   }
   call->base_offset = next_offset_;
   call->log_start_offset = log_start_offset_;
@@ -100,6 +151,9 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
       break;
     }
   }
+  // Queued: from now on its sequence counts (a later batch must follow it, a retry of it is a
+  // duplicate), even before it is durable.
+  if (idempotent && refused == batches.size()) producers_.append(*idempotent, call->base_offset, now);
   if (refused == batches.size()) {
     // Every batch is queued. Dropping our reference under mu_ cannot be the last release, since
     // each completion takes mu_ before it releases; so `done` runs on the sync thread, after the
@@ -111,6 +165,88 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
   call->release(batches.size() - refused + 1);  // the refused batch, the ones never appended, ours
 }
 
+void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id, int16_t epoch, bool commit,
+                                  int32_t coordinator_epoch, std::function<void(const result<int64_t>&)> done) {
+  const int64_t now = now_ms();
+  auto batch = std::make_shared<std::vector<std::byte>>(make_control_batch(producer_id, epoch, commit,
+                                                                           coordinator_epoch, now));
+  std::unique_lock lock(mu_);
+  if (retired_) {
+    lock.unlock();
+    return done(fail(errc::unknown_topic_or_partition));
+  }
+  const int64_t offset = next_offset_;
+  set_base_offset(*batch, offset);
+  ++next_offset_;
+  const index_entry entry{offset, offset, now, now, {}, 0};
+  auto self = shared_from_this();
+  // The marker closes the transaction now (a later batch of this producer starts a new one);
+  // its first offset keeps holding the last stable offset back until the marker is durable.
+  auto closed = producers_.end_txn(producer_id, epoch, commit, offset, coordinator_epoch, now);
+  if (closed) closing_txns_.insert(closed->first_offset);
+  // A completion that runs while t_appending is this token is the WAL refusing inline.
+  struct refusal {
+    bool refused = false;
+  };
+  auto token = std::make_shared<refusal>();
+  t_appending = token.get();
+  wal.append(stream_, wal_type_record_batch, wal::payload{batch, std::span<const std::byte>(*batch)},
+             [self, entry, closed, token, done = std::move(done)](const wal::result<wal::appended>& r) {
+               if (t_appending == token.get()) {
+                 token->refused = true;
+                 done(fail(from_wal_error(r ? std::error_code(errc::storage_error) : r.error())));
+                 return;
+               }
+               std::unordered_map<uint64_t, wake_fn> wake;
+               std::vector<waiting_duplicate> dups;
+               int64_t start = 0;
+               {
+                 std::lock_guard l(self->mu_);
+                 if (closed) self->closing_txns_.erase(self->closing_txns_.find(closed->first_offset));
+                 if (r) {
+                   index_entry e = entry;
+                   e.pos = r->pos;
+                   e.size = r->size;
+                   self->add_to_index(e);
+                   self->high_watermark_ = entry.last_offset + 1;
+                   if (closed && !closed->commit) self->aborted_.push_back(*closed);
+                   if (!self->waiters_.empty()) wake = self->take_waiters();
+                 }
+                 dups = self->take_duplicates(!r);
+                 start = self->log_start_offset_;
+               }
+               answer_duplicates(dups, r, start);
+               for (auto& [id, fn] : wake) fn();
+               done(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
+             });
+  t_appending = nullptr;
+  if (token->refused) {
+    // Never queued: the offset goes back, the transaction is open again.
+    next_offset_ = offset;
+    if (closed) {
+      closing_txns_.erase(closing_txns_.find(closed->first_offset));
+      producers_.reopen_txn(*closed);
+    }
+  }
+}
+
+void partition_log::answer_duplicates(std::vector<waiting_duplicate>& dups, const wal::result<wal::appended>& r,
+                                      int64_t log_start) {
+  for (auto& d : dups) {
+    if (r) d.done(produce_result{d.base_offset, log_start});
+    else d.done(fail(from_wal_error(r.error())));
+  }
+}
+
+std::vector<partition_log::waiting_duplicate> partition_log::take_duplicates(bool failed) {
+  std::vector<waiting_duplicate> out;
+  while (!duplicates_.empty() && (failed || duplicates_.front().last_offset < high_watermark_)) {
+    out.push_back(std::move(duplicates_.front()));
+    duplicates_.pop_front();
+  }
+  return out;
+}
+
 void partition_log::on_durable(append_call& call, index_entry entry, const wal::result<wal::appended>& r) {
   if (t_appending == &call) {
     // The WAL refused at append and runs us inline, inside append() under mu_: append() accounts
@@ -120,6 +256,8 @@ void partition_log::on_durable(append_call& call, index_entry entry, const wal::
     return;
   }
   std::unordered_map<uint64_t, wake_fn> wake;
+  std::vector<waiting_duplicate> dups;
+  int64_t start = 0;
   {
     std::lock_guard lock(mu_);
     if (!r) {
@@ -127,32 +265,54 @@ void partition_log::on_durable(append_call& call, index_entry entry, const wal::
     } else {
       entry.pos = r->pos;
       entry.size = r->size;
-      if (!index_.empty())
-        entry.max_timestamp_so_far = std::max(entry.max_timestamp, index_.back().max_timestamp_so_far);
-      index_.push_back(entry);
+      add_to_index(entry);
       high_watermark_ = entry.last_offset + 1;
       if (!waiters_.empty()) wake = take_waiters();
     }
+    // After a failure nothing later becomes durable: waiting retries fail too.
+    dups = take_duplicates(!r);
+    start = log_start_offset_;
   }
+  answer_duplicates(dups, r, start);
   for (auto& [id, fn] : wake) fn();
   call.release(1);
 }
 
-result<fetch_result> partition_log::read(const wal::write_ahead_log& wal, int64_t offset, size_t max_bytes) const {
+int64_t partition_log::last_stable_offset() const {
+  int64_t lso = high_watermark_;
+  if (auto open = producers_.first_open_txn()) lso = std::min(lso, *open);
+  if (!closing_txns_.empty()) lso = std::min(lso, *closing_txns_.begin());
+  return lso;
+}
+
+result<fetch_result> partition_log::read(const wal::write_ahead_log& wal, int64_t offset, size_t max_bytes,
+                                         bool read_committed) const {
   fetch_result out;
   std::vector<index_entry> picked;
   {
     std::lock_guard lock(mu_);
     out.high_watermark = high_watermark_;
+    out.last_stable_offset = last_stable_offset();
     out.log_start_offset = log_start_offset_;
     if (offset < log_start_offset_ || offset > high_watermark_) return fail(errc::offset_out_of_range);
+    // read_committed stops at the last stable offset: an open transaction's batches wait there.
+    const int64_t upper = read_committed ? out.last_stable_offset : high_watermark_;
     auto it = std::partition_point(index_.begin(), index_.end(),
                                    [offset](const index_entry& e) { return e.last_offset < offset; });
     size_t bytes = 0;
-    for (; it != index_.end(); ++it) {
+    for (; it != index_.end() && it->last_offset < upper; ++it) {
       if (!picked.empty() && bytes + it->size > max_bytes) break;  // at least one whole batch, as Kafka does
       bytes += it->size;
       picked.push_back(*it);
+    }
+    if (read_committed && !picked.empty()) {
+      // Kafka's rule: every aborted transaction that ends at or after the fetch offset and began
+      // before the end of what is returned.
+      const int64_t end = picked.back().last_offset;
+      auto a = std::partition_point(aborted_.begin(), aborted_.end(),
+                                    [offset](const closed_txn& t) { return t.last_offset < offset; });
+      for (; a != aborted_.end(); ++a)
+        if (a->first_offset <= end) out.aborted.push_back(*a);
     }
   }
   out.batches.reserve(picked.size());
@@ -169,12 +329,12 @@ result<fetch_result> partition_log::read(const wal::write_ahead_log& wal, int64_
   return out;
 }
 
-offset_at_time partition_log::offset_for_timestamp(int64_t timestamp) const {
+offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_committed) const {
   constexpr int64_t latest = -1;
   constexpr int64_t earliest = -2;
   std::lock_guard lock(mu_);
   if (timestamp == earliest) return {log_start_offset_, -1};
-  if (timestamp == latest) return {high_watermark_, -1};
+  if (timestamp == latest) return {read_committed ? last_stable_offset() : high_watermark_, -1};
   if (timestamp < 0) return {};
   auto it = std::partition_point(index_.begin(), index_.end(), [timestamp](const index_entry& e) {
     return e.max_timestamp_so_far < timestamp;
@@ -185,7 +345,18 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp) const {
 
 partition_state partition_log::state() const {
   std::lock_guard lock(mu_);
-  return {log_start_offset_, high_watermark_, next_offset_};
+  return {log_start_offset_, high_watermark_, last_stable_offset(), next_offset_, producers_.size(),
+          producers_.open_txn_count()};
+}
+
+std::vector<producer_view> partition_log::producers() const {
+  std::lock_guard lock(mu_);
+  return producers_.describe();
+}
+
+void partition_log::expire_producers() {
+  std::lock_guard lock(mu_);
+  producers_.expire(now_ms());
 }
 
 wait_handle partition_log::wait(int64_t offset, wake_fn wake) {

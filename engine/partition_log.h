@@ -23,10 +23,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
+#include "engine/producer_state.h"
 #include "engine/record_batch.h"
 #include "engine/result.h"
 #include "engine/wal_streams.h"
@@ -57,9 +59,12 @@ using produce_callback = std::function<void(const result<produce_result>&)>;
 
 struct fetch_result {
   int64_t high_watermark = 0;
+  int64_t last_stable_offset = 0;
   int64_t log_start_offset = 0;
   std::vector<std::vector<std::byte>> batches;  // whole RecordBatches, in offset order
   size_t bytes = 0;                             // sum of the batches' sizes
+  // read_committed: the aborted transactions that overlap the batches returned.
+  std::vector<closed_txn> aborted;
 };
 
 struct offset_at_time {
@@ -69,8 +74,16 @@ struct offset_at_time {
 
 struct partition_state {
   int64_t log_start_offset = 0;
-  int64_t high_watermark = 0;  // durable: what consumers can read
-  int64_t next_offset = 0;     // assigned: includes batches still waiting for their sync
+  int64_t high_watermark = 0;      // durable: what consumers can read
+  int64_t last_stable_offset = 0;  // what read_committed consumers can read (<= high watermark)
+  int64_t next_offset = 0;         // assigned: includes batches still waiting for their sync
+  size_t producers = 0;            // idempotent/transactional producers with state here
+  size_t open_transactions = 0;
+};
+
+struct partition_options {
+  int64_t producer_ttl_ms = 86'400'000;  // producer.id.expiration.ms
+  std::function<int64_t()> now_ms;       // broker wall-clock milliseconds
 };
 
 // Long-poll wake-up. Runs once, on the WAL sync thread (or the thread deleting the topic or
@@ -88,16 +101,19 @@ struct wait_handle {
 
 class partition_log : public std::enable_shared_from_this<partition_log> {
  public:
-  explicit partition_log(uint32_t stream) : stream_(stream) {}
+  partition_log(uint32_t stream, partition_options opts)
+      : stream_(stream), opts_(std::move(opts)), producers_(opts_.producer_ttl_ms) {}
   partition_log(const partition_log&) = delete;
   partition_log& operator=(const partition_log&) = delete;
 
   uint32_t stream() const { return stream_; }
 
-  // Adds a durable WAL record found by replay. Records must come in WAL order; one that would
-  // overlap offsets already recovered is logged and skipped.
+  // Adds a durable WAL record found by replay (`batches`, the record's payload split). Records
+  // must come in WAL order; one that would overlap offsets already recovered is logged and
+  // skipped. Producer state and transactions are rebuilt from the batch headers.
   // REQUIRES: before the first append (open() replays before the engine is shared).
-  void recover(int64_t base_offset, int64_t last_offset, int64_t max_timestamp, wal::position pos, uint32_t size);
+  void recover(const std::vector<batch_info>& batches, std::span<const std::byte> payload, wal::position pos,
+               uint32_t size);
 
   // Assigns offsets to `batches` (parts of `records`, already validated, each with at least one
   // record): rewrites each base offset in place and appends each batch to `wal` as its own
@@ -106,20 +122,37 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   // not appended and the refused batch's offsets are handed out again; batches before it stay
   // queued and may become durable even though `done` reports the error (at-least-once, as with
   // any failed produce that a client retries).
+  // Batches of idempotent or transactional producers (producer id >= 0) are checked against
+  // producer_state in log order: a refusal fails the call; a duplicate of one of the last five
+  // batches is answered with its original base offset, once that batch is durable, and not
+  // written again. REQUIRES: such a call carries exactly one batch.
   void append(wal::write_ahead_log& wal, std::span<std::byte> records, const std::vector<batch_info>& batches,
               std::shared_ptr<const void> owner, produce_callback done);
+
+  // Writes a transaction marker for `producer_id` (commit or abort) and closes its open
+  // transaction here. `done` gets the marker's offset after the sync that covers it. Until then
+  // the transaction still holds the last stable offset back.
+  void append_marker(wal::write_ahead_log& wal, int64_t producer_id, int16_t epoch, bool commit,
+                     int32_t coordinator_epoch, std::function<void(const result<int64_t>&)> done);
 
   // Whole batches from the one containing `offset`, up to max_bytes (always at least one batch),
   // never past the high watermark. offset == high watermark gives no batches;
   // offset outside [log start, high watermark] fails with offset_out_of_range.
-  result<fetch_result> read(const wal::write_ahead_log& wal, int64_t offset, size_t max_bytes) const;
+  // read_committed: nothing at or above the last stable offset, and the aborted transactions
+  // overlapping what is returned.
+  result<fetch_result> read(const wal::write_ahead_log& wal, int64_t offset, size_t max_bytes,
+                            bool read_committed = false) const;
 
-  // Kafka ListOffsets: -2 earliest, -1 latest (high watermark), t >= 0 the first batch whose
-  // max timestamp >= t (its base offset and that max timestamp), or {-1, -1} when none.
-  // Other negative timestamps give {-1, -1}.
-  offset_at_time offset_for_timestamp(int64_t timestamp) const;
+  // Kafka ListOffsets: -2 earliest, -1 latest (the high watermark, or the last stable offset
+  // for read_committed), t >= 0 the first batch whose max timestamp >= t (its base offset and
+  // that max timestamp), or {-1, -1} when none. Other negative timestamps give {-1, -1}.
+  offset_at_time offset_for_timestamp(int64_t timestamp, bool read_committed = false) const;
 
   partition_state state() const;
+  // DescribeProducers.
+  std::vector<producer_view> producers() const;
+  // Forgets producers idle past producer.id.expiration.ms.
+  void expire_producers();
 
   // Registers `wake` to run once, when the high watermark next moves. When the high watermark
   // is already past `offset` (there is data to fetch) or the partition is retired, nothing is
@@ -135,10 +168,25 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
  private:
   struct append_call;
+  // A retried batch whose original is not durable yet: answered when it is.
+  struct waiting_duplicate {
+    int64_t last_offset;
+    int64_t base_offset;
+    produce_callback done;
+  };
   void on_durable(append_call& call, index_entry entry, const wal::result<wal::appended>& r);
   std::unordered_map<uint64_t, wake_fn> take_waiters();  // REQUIRES: mu_ held
+  int64_t last_stable_offset() const;                    // REQUIRES: mu_ held
+  // Duplicates whose originals are now durable, or, after a failure, all of them.
+  std::vector<waiting_duplicate> take_duplicates(bool failed);  // REQUIRES: mu_ held
+  void add_to_index(index_entry entry);                  // REQUIRES: mu_ held
+  // Answers waiting duplicates (after a failure, with it). Never with mu_ held.
+  static void answer_duplicates(std::vector<waiting_duplicate>& dups, const wal::result<wal::appended>& r,
+                                int64_t log_start);
+  int64_t now_ms() const { return opts_.now_ms ? opts_.now_ms() : 0; }
 
   const uint32_t stream_;
+  const partition_options opts_;
 
   mutable std::mutex mu_;
   int64_t log_start_offset_ = 0;             // guarded by mu_
@@ -148,6 +196,11 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   std::unordered_map<uint64_t, wake_fn> waiters_;  // guarded by mu_
   uint64_t next_waiter_id_ = 1;              // guarded by mu_
   bool retired_ = false;                     // guarded by mu_
+  producer_state producers_;                 // guarded by mu_
+  // First offsets of transactions whose marker is written but not durable yet.
+  std::multiset<int64_t> closing_txns_;      // guarded by mu_
+  std::vector<closed_txn> aborted_;          // guarded by mu_; by marker offset
+  std::deque<waiting_duplicate> duplicates_; // guarded by mu_; by last offset
 };
 
 // Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other

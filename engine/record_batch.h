@@ -40,6 +40,8 @@ inline constexpr size_t log_overhead = 12;        // baseOffset + batchLength: n
 inline constexpr size_t crc_covered_from = attributes;
 inline constexpr int8_t current_magic = 2;
 inline constexpr int16_t compression_mask = 0x07;
+inline constexpr int16_t transactional_flag = 0x10;  // attributes bit 4
+inline constexpr int16_t control_flag = 0x20;        // attributes bit 5: a transaction marker
 // The shortest record: length, attributes, timestampDelta, offsetDelta, keyLength, valueLength
 // and header count are one byte each at least; the length varint does not count itself.
 inline constexpr int32_t min_record_size = 6;
@@ -65,6 +67,8 @@ struct batch_header {
   int compression() const { return attributes & batch_layout::compression_mask; }
   bool compressed() const { return compression() != 0; }
   int64_t last_offset() const { return base_offset + last_offset_delta; }
+  bool transactional() const { return (attributes & batch_layout::transactional_flag) != 0; }
+  bool control() const { return (attributes & batch_layout::control_flag) != 0; }
 };
 
 // One batch inside a concatenated set: where it starts in the set, and its header.

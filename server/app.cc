@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <thread>
+#include <tuple>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -26,10 +27,14 @@ namespace {
 
 // Consumer lag per group and partition, from the coordinator's committed offsets and the
 // partitions' high watermarks, at scrape time.
-void refresh_group_gauges(metrics::group_probe& probe, kafka::group_service& groups, engine::log_manager& eng) {
-  auto [stats, offsets] = groups.query([](const engine::group_coordinator& c) {
-    return std::pair(c.stats(), c.committed_offsets());
+void refresh_group_gauges(metrics::registry& probes, kafka::coordinator_service& coordinators,
+                          engine::log_manager& eng) {
+  auto [stats, offsets, txns] = coordinators.query([](const engine::group_coordinator& c,
+                                                      const engine::txn_coordinator& t) {
+    return std::tuple(c.stats(), c.committed_offsets(), t.count_by_state());
   });
+  probes.txn.refresh(txns, eng.producer_totals());
+  auto& probe = probes.groups;
   std::vector<metrics::lag_row> rows;
   rows.reserve(offsets.size());
   for (auto& o : offsets) {
@@ -51,17 +56,18 @@ int run_serve(const serve_config& config) {
   ecfg.default_partitions = config.default_partitions;
   ecfg.auto_create = config.auto_create_topics;
   ecfg.max_message_bytes = config.max_message_bytes;
-  // The group coordinator is loaded from the group records the WAL replays.
-  kafka::group_service groups(config.groups);
+  // The coordinators are loaded from the group and transaction records the WAL replays.
+  kafka::coordinator_service coordinators(config.groups, config.txns);
+  ecfg.producer_id_expiration_ms = config.producer_id_expiration_ms;
   auto opened = engine::log_manager::open(ecfg, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()),
-                                          groups.loader());
+                                          coordinators.loader());
   if (!opened) {
     spdlog::critical("cannot open the data directory {}: {} (see the error above for the file and cause)",
                      config.data_dir, opened.error().message());
     return 1;
   }
   auto& eng = **opened;
-  groups.start(eng);
+  coordinators.start(eng);
 
   metrics::registry probes;
   auto [prof, pol] = config.initial_policy();
@@ -103,7 +109,7 @@ int run_serve(const serve_config& config) {
     raw.push_back(contexts.back().get());
   }
   asio::thread_pool blocking(2);
-  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &groups};
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators};
   kafka::kafka_server kafka_listener(broker, raw);
   try {
     kafka_listener.start();
@@ -142,7 +148,7 @@ int run_serve(const serve_config& config) {
                              probes.wal.simulated_sync_delay.Set(std::chrono::duration<double>(st.sync_delay.mean).count());
                              probes.wal.failed.Set(eng.wal().failure().empty() ? 0 : 1);
                              probes.process.resident_memory_bytes.Set(metrics::resident_memory_bytes());
-                             refresh_group_gauges(probes.groups, groups, eng);
+                             refresh_group_gauges(probes, coordinators, eng);
                            },
                            {}};
   tuning_loop tuning(pipeline, feed, *probes.prom);
@@ -188,9 +194,9 @@ int run_serve(const serve_config& config) {
   // commits included, then parked JoinGroup/SyncGroup get NOT_COORDINATOR); then close.
   kafka_listener.stop_accepting();
   kafka_listener.stop_reading();
-  groups.query([](const engine::group_coordinator&) { return 0; });
+  coordinators.query([](const engine::group_coordinator&, const engine::txn_coordinator&) { return 0; });
   eng.close();
-  groups.stop();
+  coordinators.stop();
   kafka_listener.drain_and_close(std::chrono::seconds(3));
   guards.clear();
   for (auto* c : raw) c->stop();

@@ -131,7 +131,11 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("group-max-size", po::value<std::string>()->default_value("2147483647"), "most members one group may have (GROUP_MAX_SIZE_REACHED above)")
     ("offsets-retention-minutes", po::value<std::string>()->default_value("10080"), "committed offsets of a group that has been empty this long are removed (7 days)")
     ("offsets-retention-check-interval-ms", po::value<std::string>()->default_value("600000"), "how often expired offsets are looked for")
-    ("offset-metadata-max-bytes", po::value<std::string>()->default_value("4096"), "largest metadata string of a committed offset (OFFSET_METADATA_TOO_LARGE above)");
+    ("offset-metadata-max-bytes", po::value<std::string>()->default_value("4096"), "largest metadata string of a committed offset (OFFSET_METADATA_TOO_LARGE above)")
+    ("transaction-max-timeout-ms", po::value<std::string>()->default_value("900000"), "largest transaction timeout a producer may ask for (INVALID_TRANSACTION_TIMEOUT above)")
+    ("transaction-abort-timed-out-transaction-cleanup-interval-ms", po::value<std::string>()->default_value("10000"), "how often transactions past their timeout are looked for and aborted")
+    ("transactional-id-expiration-ms", po::value<std::string>()->default_value("604800000"), "a transactional id idle this long is forgotten (7 days)")
+    ("producer-id-expiration-ms", po::value<std::string>()->default_value("86400000"), "a producer's sequence state in a partition is forgotten after this long without a write (1 day)");
   // clang-format on
 
   po::variables_map vm;
@@ -203,6 +207,16 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
       get("offsets-retention-check-interval-ms"), "--offsets-retention-check-interval-ms", 86'400'000));
   g.max_metadata_bytes =
       parse_positive<size_t>(get("offset-metadata-max-bytes"), "--offset-metadata-max-bytes", 1 << 20);
+  auto& t = c.txns;
+  t.max_timeout = milliseconds(
+      parse_positive<int64_t>(get("transaction-max-timeout-ms"), "--transaction-max-timeout-ms", 86'400'000));
+  t.abort_check_interval = milliseconds(parse_positive<int64_t>(
+      get("transaction-abort-timed-out-transaction-cleanup-interval-ms"),
+      "--transaction-abort-timed-out-transaction-cleanup-interval-ms", 3'600'000));
+  t.id_expiration = milliseconds(parse_positive<int64_t>(get("transactional-id-expiration-ms"),
+                                                         "--transactional-id-expiration-ms", 365ll * 86'400'000));
+  c.producer_id_expiration_ms = parse_positive<int64_t>(get("producer-id-expiration-ms"), "--producer-id-expiration-ms",
+                                                        365ll * 86'400'000);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

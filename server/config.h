@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/group_coordinator.h"
+#include "engine/txn_coordinator.h"
 #include "engine/produce_policy.h"
 #include "wal/flush_policy.h"
 
@@ -42,8 +43,10 @@ struct serve_config {
   wal::simulated_sync_delay simulated_sync_delay;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
 
-  // The group coordinator: Kafka's broker settings of the same names.
+  // The group and transaction coordinators: Kafka's broker settings of the same names.
   engine::group_config groups;
+  engine::txn_config txns;
+  int64_t producer_id_expiration_ms = 86'400'000;
 
   // The profile's policy with the explicit knobs applied; `custom` when any knob is given.
   std::pair<engine::profile, engine::produce_policy> initial_policy() const;

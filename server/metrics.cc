@@ -153,6 +153,24 @@ void group_probe::refresh(const engine::coordinator_stats& s, const std::vector<
   }
 }
 
+txn_probe::txn_probe(prometheus::Registry& r)
+    : transactions(BuildGauge()
+                       .Name("kairo_txn_transactions")
+                       .Help("Transactional ids the transaction coordinator knows, by the state of their transaction")
+                       .Register(r)),
+      producers(gauge(r, "kairo_txn_producers", "Idempotent and transactional producers with sequence state, summed over partitions")),
+      open_partition_transactions(gauge(r, "kairo_txn_open_partition_transactions",
+                                        "Transactions open in a partition (no marker yet), summed over partitions")) {}
+
+void txn_probe::refresh(const std::map<engine::txn_state, size_t>& by_state, std::pair<size_t, size_t> totals) {
+  for (auto st : {engine::txn_state::empty, engine::txn_state::ongoing, engine::txn_state::prepare_commit,
+                  engine::txn_state::prepare_abort, engine::txn_state::complete_commit, engine::txn_state::complete_abort})
+    transactions.Add({{"state", std::string(engine::to_string(st))}})
+        .Set(static_cast<double>(by_state.contains(st) ? by_state.at(st) : 0));
+  producers.Set(static_cast<double>(totals.first));
+  open_partition_transactions.Set(static_cast<double>(totals.second));
+}
+
 process_probe::process_probe(prometheus::Registry& r)
     : resident_memory_bytes(gauge(r, "kairo_process_resident_memory_bytes", "Resident set size of the kairo process")),
       start_time_seconds(gauge(r, "kairo_process_start_time_seconds", "Start time of the process since the Unix epoch")) {
@@ -161,7 +179,7 @@ process_probe::process_probe(prometheus::Registry& r)
 }
 
 registry::registry()
-    : prom(std::make_shared<prometheus::Registry>()), kafka(*prom), pipeline(*prom), wal(*prom), groups(*prom), process(*prom) {}
+    : prom(std::make_shared<prometheus::Registry>()), kafka(*prom), pipeline(*prom), wal(*prom), groups(*prom), txn(*prom), process(*prom) {}
 
 std::string serialize(prometheus::Registry& r) {
   prometheus::TextSerializer s;

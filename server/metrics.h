@@ -14,6 +14,7 @@
 #include <prometheus/registry.h>
 
 #include "engine/group_coordinator.h"
+#include "engine/txn_coordinator.h"
 #include "wal/flush_policy.h"
 
 namespace server::metrics {
@@ -102,6 +103,16 @@ struct group_probe {
   std::map<std::map<std::string, std::string>, std::pair<prometheus::Gauge*, prometheus::Gauge*>> series_;
 };
 
+struct txn_probe {
+  explicit txn_probe(prometheus::Registry& r);
+  prometheus::Family<prometheus::Gauge>& transactions;  // by state
+  prometheus::Gauge& producers;                         // producer state entries, all partitions
+  prometheus::Gauge& open_partition_transactions;       // (producer, partition) transactions open
+
+  // {producers, open transactions} as log_manager::producer_totals gives them.
+  void refresh(const std::map<engine::txn_state, size_t>& by_state, std::pair<size_t, size_t> totals);
+};
+
 struct process_probe {
   explicit process_probe(prometheus::Registry& r);
   prometheus::Gauge& resident_memory_bytes;
@@ -116,6 +127,7 @@ struct registry {
   pipeline_probe pipeline;
   wal_probe wal;
   group_probe groups;
+  txn_probe txn;
   process_probe process;
 };
 

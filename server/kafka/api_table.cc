@@ -23,9 +23,17 @@ const api_entry table[] = {
     {api(api_key::api_versions), &handle_api_versions},
     {api(api_key::create_topics), &handle_create_topics},
     {api(api_key::delete_topics), &handle_delete_topics},
+    {api(api_key::init_producer_id), &handle_init_producer_id},
+    {api(api_key::add_partitions_to_txn), &handle_add_partitions_to_txn},
+    {api(api_key::add_offsets_to_txn), &handle_add_offsets_to_txn},
+    {api(api_key::end_txn), &handle_end_txn},
+    {api(api_key::txn_offset_commit), &handle_txn_offset_commit},
     {api(api_key::describe_configs), &handle_describe_configs},
     {api(api_key::delete_groups), &handle_delete_groups},
     {api(api_key::offset_delete), &handle_offset_delete},
+    {api(api_key::describe_producers), &handle_describe_producers},
+    {api(api_key::describe_transactions), &handle_describe_transactions},
+    {api(api_key::list_transactions), &handle_list_transactions},
 };
 
 }  // namespace

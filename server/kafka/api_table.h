@@ -35,5 +35,13 @@ boost::asio::awaitable<void> handle_list_groups(request_context ctx);
 boost::asio::awaitable<void> handle_describe_groups(request_context ctx);
 boost::asio::awaitable<void> handle_delete_groups(request_context ctx);
 boost::asio::awaitable<void> handle_offset_delete(request_context ctx);
+boost::asio::awaitable<void> handle_init_producer_id(request_context ctx);
+boost::asio::awaitable<void> handle_add_partitions_to_txn(request_context ctx);
+boost::asio::awaitable<void> handle_add_offsets_to_txn(request_context ctx);
+boost::asio::awaitable<void> handle_end_txn(request_context ctx);
+boost::asio::awaitable<void> handle_txn_offset_commit(request_context ctx);
+boost::asio::awaitable<void> handle_describe_producers(request_context ctx);
+boost::asio::awaitable<void> handle_describe_transactions(request_context ctx);
+boost::asio::awaitable<void> handle_list_transactions(request_context ctx);
 
 }  // namespace server::kafka

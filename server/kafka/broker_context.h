@@ -10,7 +10,7 @@
 #include "engine/broker.h"
 #include "engine/produce_pipeline.h"
 #include "server/config.h"
-#include "server/kafka/group_service.h"
+#include "server/kafka/coordinator_service.h"
 #include "server/metrics.h"
 #include "server/tuning.h"
 
@@ -23,7 +23,7 @@ struct broker_context {
   engine::produce_pipeline& pipeline;
   metrics::registry& metrics;
   tuning_feed* feed = nullptr;  // where produce timing goes for the tuner; null when not tuning
-  group_service* groups = nullptr;  // the group coordinator
+  coordinator_service* coordinators = nullptr;  // the group and transaction coordinators
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };

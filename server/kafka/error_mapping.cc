@@ -38,6 +38,16 @@ error_code kafka_code(engine::errc e) {
     case engine::errc::group_subscribed_to_topic: return error_code::group_subscribed_to_topic;
     case engine::errc::offset_metadata_too_large: return error_code::offset_metadata_too_large;
     case engine::errc::unstable_offset_commit: return error_code::unstable_offset_commit;
+    case engine::errc::invalid_record: return error_code::invalid_record;
+    case engine::errc::out_of_order_sequence: return error_code::out_of_order_sequence_number;
+    case engine::errc::invalid_producer_epoch: return error_code::invalid_producer_epoch;
+    case engine::errc::producer_fenced: return error_code::producer_fenced;
+    case engine::errc::invalid_producer_id_mapping: return error_code::invalid_producer_id_mapping;
+    case engine::errc::invalid_txn_state: return error_code::invalid_txn_state;
+    case engine::errc::invalid_transaction_timeout: return error_code::invalid_transaction_timeout;
+    case engine::errc::concurrent_transactions: return error_code::concurrent_transactions;
+    case engine::errc::transactional_id_not_found: return error_code::transactional_id_not_found;
+    case engine::errc::invalid_request: return error_code::invalid_request;
   }
   return error_code::unknown_server_error;
 }
@@ -65,6 +75,13 @@ protocol::error_code map_group_error(std::error_code ec) {
     return error_code::not_coordinator;
   if (ec == engine::errc::busy) return error_code::coordinator_not_available;
   return map_data_error(ec);
+}
+
+protocol::error_code map_txn_error(std::error_code ec, bool knows_producer_fenced) {
+  // Clients older than PRODUCER_FENCED (InitProducerId < v4, AddPartitionsToTxn, AddOffsetsToTxn
+  // and EndTxn < v2) are told INVALID_PRODUCER_EPOCH for it, as Kafka does.
+  if (ec == engine::errc::producer_fenced && !knows_producer_fenced) return error_code::invalid_producer_epoch;
+  return map_group_error(ec);
 }
 
 }  // namespace server::kafka

@@ -27,9 +27,17 @@ enum class api_key : std::int16_t {
   api_versions = 18,
   create_topics = 19,
   delete_topics = 20,
+  init_producer_id = 22,
+  add_partitions_to_txn = 24,
+  add_offsets_to_txn = 25,
+  end_txn = 26,
+  txn_offset_commit = 28,
   describe_configs = 32,
   delete_groups = 42,
   offset_delete = 47,
+  describe_producers = 61,
+  describe_transactions = 65,
+  list_transactions = 66,
 };
 
 struct api_info {
@@ -47,7 +55,7 @@ struct api_info {
 // The group APIs cover what librdkafka 2.0, kafka-python 2.0, kafkajs 2.2, Sarama and
 // @platformatic/kafka send (docs/kafka-api.md lists who sends which). OffsetDelete is never
 // flexible: its first_flexible_version is out of reach.
-inline constexpr std::array<api_info, 19> supported_apis{{
+inline constexpr std::array<api_info, 27> supported_apis{{
     {api_key::produce, "Produce", 3, 9, 9},
     {api_key::fetch, "Fetch", 4, 17, 12},
     {api_key::list_offsets, "ListOffsets", 0, 7, 6},
@@ -64,9 +72,17 @@ inline constexpr std::array<api_info, 19> supported_apis{{
     {api_key::api_versions, "ApiVersions", 0, 3, 3},
     {api_key::create_topics, "CreateTopics", 0, 7, 5},
     {api_key::delete_topics, "DeleteTopics", 0, 6, 4},
+    {api_key::init_producer_id, "InitProducerId", 0, 4, 2},
+    {api_key::add_partitions_to_txn, "AddPartitionsToTxn", 0, 3, 3},
+    {api_key::add_offsets_to_txn, "AddOffsetsToTxn", 0, 3, 3},
+    {api_key::end_txn, "EndTxn", 0, 3, 3},
+    {api_key::txn_offset_commit, "TxnOffsetCommit", 0, 3, 3},
     {api_key::describe_configs, "DescribeConfigs", 0, 4, 4},
     {api_key::delete_groups, "DeleteGroups", 0, 2, 2},
     {api_key::offset_delete, "OffsetDelete", 0, 0, 32767},
+    {api_key::describe_producers, "DescribeProducers", 0, 0, 0},
+    {api_key::describe_transactions, "DescribeTransactions", 0, 0, 0},
+    {api_key::list_transactions, "ListTransactions", 0, 1, 0},
 }};
 
 // nullptr for an API this codec does not know.

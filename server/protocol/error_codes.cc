@@ -36,6 +36,30 @@ std::string_view error_code_name(error_code code) noexcept {
       return "GROUP_SUBSCRIBED_TO_TOPIC";
     case error_code::unstable_offset_commit:
       return "UNSTABLE_OFFSET_COMMIT";
+    case error_code::out_of_order_sequence_number:
+      return "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    case error_code::duplicate_sequence_number:
+      return "DUPLICATE_SEQUENCE_NUMBER";
+    case error_code::invalid_producer_epoch:
+      return "INVALID_PRODUCER_EPOCH";
+    case error_code::invalid_txn_state:
+      return "INVALID_TXN_STATE";
+    case error_code::invalid_producer_id_mapping:
+      return "INVALID_PRODUCER_ID_MAPPING";
+    case error_code::invalid_transaction_timeout:
+      return "INVALID_TRANSACTION_TIMEOUT";
+    case error_code::concurrent_transactions:
+      return "CONCURRENT_TRANSACTIONS";
+    case error_code::transaction_coordinator_fenced:
+      return "TRANSACTION_COORDINATOR_FENCED";
+    case error_code::operation_not_attempted:
+      return "OPERATION_NOT_ATTEMPTED";
+    case error_code::unknown_producer_id:
+      return "UNKNOWN_PRODUCER_ID";
+    case error_code::producer_fenced:
+      return "PRODUCER_FENCED";
+    case error_code::transactional_id_not_found:
+      return "TRANSACTIONAL_ID_NOT_FOUND";
     case error_code::none:
       return "NONE";
     case error_code::offset_out_of_range:

@@ -53,7 +53,17 @@ enum class error_code : std::int16_t {
   invalid_request = 42,
   unsupported_for_message_format = 43,
   policy_violation = 44,
+  out_of_order_sequence_number = 45,
+  duplicate_sequence_number = 46,
+  invalid_producer_epoch = 47,
+  invalid_txn_state = 48,
+  invalid_producer_id_mapping = 49,
+  invalid_transaction_timeout = 50,
+  concurrent_transactions = 51,
+  transaction_coordinator_fenced = 52,
+  operation_not_attempted = 55,
   kafka_storage_error = 56,
+  unknown_producer_id = 59,
   non_empty_group = 68,
   group_id_not_found = 69,
   fetch_session_id_not_found = 70,
@@ -69,7 +79,9 @@ enum class error_code : std::int16_t {
   group_subscribed_to_topic = 86,
   invalid_record = 87,
   unstable_offset_commit = 88,
+  producer_fenced = 90,
   unknown_topic_id = 100,
+  transactional_id_not_found = 105,
 };
 
 // The upper-case Kafka name ("UNKNOWN_TOPIC_OR_PARTITION"), or "UNKNOWN_ERROR_CODE" for a value

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <span>
 
+#include "server/protocol/add_offsets_to_txn.h"
+#include "server/protocol/add_partitions_to_txn.h"
 #include "server/protocol/api_keys.h"
 #include "server/protocol/api_versions.h"
 #include "server/protocol/create_topics.h"
@@ -17,20 +19,26 @@
 #include "server/protocol/delete_topics.h"
 #include "server/protocol/describe_configs.h"
 #include "server/protocol/describe_groups.h"
+#include "server/protocol/describe_producers.h"
+#include "server/protocol/describe_transactions.h"
+#include "server/protocol/end_txn.h"
 #include "server/protocol/fetch.h"
 #include "server/protocol/find_coordinator.h"
 #include "server/protocol/header.h"
 #include "server/protocol/heartbeat.h"
+#include "server/protocol/init_producer_id.h"
 #include "server/protocol/join_group.h"
 #include "server/protocol/leave_group.h"
 #include "server/protocol/list_groups.h"
 #include "server/protocol/list_offsets.h"
+#include "server/protocol/list_transactions.h"
 #include "server/protocol/metadata.h"
 #include "server/protocol/offset_commit.h"
 #include "server/protocol/offset_delete.h"
 #include "server/protocol/offset_fetch.h"
 #include "server/protocol/produce.h"
 #include "server/protocol/sync_group.h"
+#include "server/protocol/txn_offset_commit.h"
 #include "server/protocol/wire.h"
 
 namespace {
@@ -122,6 +130,36 @@ void decode_body(reader& r, const request_header& h) {
     case api_key::offset_delete:
       offset_delete_request::decode(r, v);
       break;
+    case api_key::init_producer_id: {
+      auto req = init_producer_id_request::decode(r, v);
+      // v0-2 carry no producer id or epoch; the defaults must stand.
+      if (v <= 2 && (req.producer_id != -1 || req.producer_epoch != -1)) std::abort();
+      break;
+    }
+    case api_key::add_partitions_to_txn:
+      add_partitions_to_txn_request::decode(r, v);
+      break;
+    case api_key::add_offsets_to_txn:
+      add_offsets_to_txn_request::decode(r, v);
+      break;
+    case api_key::end_txn:
+      end_txn_request::decode(r, v);
+      break;
+    case api_key::txn_offset_commit:
+      txn_offset_commit_request::decode(r, v);
+      break;
+    case api_key::describe_producers:
+      describe_producers_request::decode(r, v);
+      break;
+    case api_key::describe_transactions:
+      describe_transactions_request::decode(r, v);
+      break;
+    case api_key::list_transactions: {
+      auto req = list_transactions_request::decode(r, v);
+      // v0 has no duration filter: "all transactions" must stand.
+      if (v == 0 && req.duration_filter != -1) std::abort();
+      break;
+    }
   }
 }
 

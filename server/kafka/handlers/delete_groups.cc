@@ -15,7 +15,7 @@ boost::asio::awaitable<void> handle_delete_groups(request_context ctx) {
       resp.results.push_back({ids[i], i < errors.size() ? map_group_error(errors[i]) : protocol::error_code::none});
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.groups->run([ids = std::move(req.groups_names), reply = std::move(reply)](
+  ctx.broker.coordinators->run([ids = std::move(req.groups_names), reply = std::move(reply)](
                              engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
     c.delete_groups(now, std::move(ids), std::move(reply));
   });

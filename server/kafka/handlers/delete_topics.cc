@@ -29,9 +29,9 @@ boost::asio::awaitable<void> handle_delete_topics(request_context ctx) {
     if (!r) {
       out.error = map_admin_error(r.error());
       out.error_message = r.error().message();
-    } else if (b.groups) {
+    } else if (b.coordinators) {
       // Its committed offsets go with it.
-      b.groups->run([topic = *name](engine::group_coordinator& c, const engine::coordinator_time&) {
+      b.coordinators->run([topic = *name](engine::group_coordinator& c, const engine::coordinator_time&) {
         c.topic_deleted(topic);
       });
     }

@@ -27,6 +27,7 @@ struct fetch_attempt {
 fetch_attempt read_all(engine::log_manager& eng, const protocol::fetch_request& req) {
   fetch_attempt a;
   int64_t budget = req.max_bytes > 0 ? req.max_bytes : std::numeric_limits<int32_t>::max();
+  const bool read_committed = req.isolation_level == 1;
   for (auto& t : req.topics) {
     auto& rt = a.resp.responses.emplace_back();
     rt.name = t.name;
@@ -45,7 +46,8 @@ fetch_attempt read_all(engine::log_manager& eng, const protocol::fetch_request& 
       if (budget <= 0 && !first_data) {
         auto st = eng.state_of(t.name, p.partition);
         if (st) {
-          rp.high_watermark = rp.last_stable_offset = st->high_watermark;
+          rp.high_watermark = st->high_watermark;
+          rp.last_stable_offset = st->last_stable_offset;
           rp.log_start_offset = st->log_start_offset;
         } else {
           rp.error = map_data_error(st.error());
@@ -53,14 +55,20 @@ fetch_attempt read_all(engine::log_manager& eng, const protocol::fetch_request& 
         continue;
       }
       const auto limit = static_cast<size_t>(std::max<int64_t>(1, std::min<int64_t>(p.partition_max_bytes, budget)));
-      auto r = eng.fetch(t.name, p.partition, p.fetch_offset, limit);
+      auto r = eng.fetch(t.name, p.partition, p.fetch_offset, limit, read_committed);
       if (!r) {
         rp.error = map_data_error(r.error());
         a.error = true;
         continue;
       }
-      rp.high_watermark = rp.last_stable_offset = r->high_watermark;
+      rp.high_watermark = r->high_watermark;
+      rp.last_stable_offset = r->last_stable_offset;
       rp.log_start_offset = r->log_start_offset;
+      if (read_committed) {
+        // The consumer skips these producers' batches in the ranges; control batches stay in.
+        auto& list = rp.aborted_transactions.emplace();
+        for (const auto& txn : r->aborted) list.push_back({txn.producer_id, txn.first_offset});
+      }
       for (auto& batch : r->batches) {
         a.bytes += batch.size();
         budget -= static_cast<int64_t>(batch.size());

@@ -4,9 +4,8 @@
 
 namespace server::kafka {
 
-// kairo is its one node's group coordinator, so every group key is answered with the node
-// Metadata lists. Transactions have no coordinator yet: COORDINATOR_NOT_AVAILABLE, which clients
-// treat as retriable.
+// kairo is its one node's group and transaction coordinator, so every key is answered with the
+// node Metadata lists.
 boost::asio::awaitable<void> handle_find_coordinator(request_context ctx) {
   auto req = protocol::find_coordinator_request::decode(ctx.body, ctx.header.api_version);
   auto& b = ctx.broker;
@@ -16,14 +15,11 @@ boost::asio::awaitable<void> handle_find_coordinator(request_context ctx) {
   for (auto& key : req.keys) {
     auto& c = resp.coordinators.emplace_back();
     c.key = key;
-    if (req.key_type == protocol::coordinator_type_transaction) {
-      c.error = protocol::error_code::coordinator_not_available;
-      c.error_message = "kairo does not run a transaction coordinator yet";
-    } else if (req.key_type != protocol::coordinator_type_group) {
+    if (req.key_type != protocol::coordinator_type_group && req.key_type != protocol::coordinator_type_transaction) {
       c.error = protocol::error_code::invalid_request;
       c.error_message = "key type " + std::to_string(req.key_type) + " is neither a group (0) nor a transaction (1)";
     } else if (!failure.empty()) {
-      // Group state cannot be stored while the log refuses writes.
+      // Group and transaction state cannot be stored while the log refuses writes.
       c.error = protocol::error_code::coordinator_not_available;
       c.error_message = "the broker's log has failed: " + failure;
     } else {

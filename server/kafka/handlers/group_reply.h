@@ -1,5 +1,5 @@
 #pragma once
-// How a group handler answers: the request goes to the coordinator's thread (group_service::run)
+// How a group handler answers: the request goes to the coordinator's thread (coordinator_service::run)
 // and the coordinator's reply comes back here, to the connection's thread, where the answer is
 // encoded and queued. The connection reads on meanwhile, so a parked JoinGroup or SyncGroup holds
 // up only the answers behind it, never the reading of later requests.

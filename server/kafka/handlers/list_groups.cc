@@ -14,7 +14,7 @@ boost::asio::awaitable<void> handle_list_groups(request_context ctx) {
   // A filter naming only states that do not exist matches nothing, not everything.
   const bool none = !req.states_filter.empty() && states.empty();
   auto reply = on_connection(ctx, [ctx](protocol::list_groups_response resp) { ctx.respond(encode_response(ctx, resp)); });
-  ctx.broker.groups->run([states, none, reply = std::move(reply)](engine::group_coordinator& c,
+  ctx.broker.coordinators->run([states, none, reply = std::move(reply)](engine::group_coordinator& c,
                                                                    const engine::coordinator_time&) mutable {
     protocol::list_groups_response resp;
     if (!none)

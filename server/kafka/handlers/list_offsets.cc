@@ -15,7 +15,8 @@ boost::asio::awaitable<void> handle_list_offsets(request_context ctx) {
     for (auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
       rp.partition_index = p.partition_index;
-      auto r = eng.list_offsets(t.name, p.partition_index, p.timestamp);
+      // read_committed (isolation level 1, v2+): "latest" is the last stable offset.
+      auto r = eng.list_offsets(t.name, p.partition_index, p.timestamp, req.isolation_level == 1);
       if (!r) {
         rp.error = map_data_error(r.error());
         continue;

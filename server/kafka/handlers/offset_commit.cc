@@ -53,7 +53,7 @@ boost::asio::awaitable<void> handle_offset_commit(request_context ctx) {
       resp.topics[slots[i].first].partitions[slots[i].second].error = map_group_error(r[i]);
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.groups->run([c = std::move(c), reply = std::move(reply)](engine::group_coordinator& gc,
+  ctx.broker.coordinators->run([c = std::move(c), reply = std::move(reply)](engine::group_coordinator& gc,
                                                                       const engine::coordinator_time& now) mutable {
     gc.commit(now, std::move(c), std::move(reply));
   });
