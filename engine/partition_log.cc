@@ -122,10 +122,14 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
       if (o.last_offset < high_watermark_) {
         const int64_t start = log_start_offset_;
         lock.unlock();
-        call->done(produce_result{o.first_offset, start});
+        call->done(produce_result{o.first_offset, start, true});
         return;
       }
-      duplicates_.push_back({o.last_offset, o.first_offset, std::move(call->done)});
+      // Kept in order of the originals' offsets (retries may come newest first), so that each is
+      // answered once its own original is durable, never with a later batch's failure.
+      auto at = std::upper_bound(duplicates_.begin(), duplicates_.end(), o.last_offset,
+                                 [](int64_t off, const waiting_duplicate& d) { return off < d.last_offset; });
+      duplicates_.insert(at, waiting_duplicate{o.last_offset, o.first_offset, std::move(call->done)});
       return;
     }
   }
@@ -187,14 +191,17 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
   // A completion that runs while t_appending is this token is the WAL refusing inline.
   struct refusal {
     bool refused = false;
+    std::error_code error;
   };
   auto token = std::make_shared<refusal>();
+  auto answer = std::make_shared<std::function<void(const result<int64_t>&)>>(std::move(done));
   t_appending = token.get();
   wal.append(stream_, wal_type_record_batch, wal::payload{batch, std::span<const std::byte>(*batch)},
-             [self, entry, closed, token, done = std::move(done)](const wal::result<wal::appended>& r) {
+             [self, entry, closed, token, answer](const wal::result<wal::appended>& r) {
                if (t_appending == token.get()) {
+                 // Inline, under mu_: append_marker answers once it has let go of the lock.
                  token->refused = true;
-                 done(fail(from_wal_error(r ? std::error_code(errc::storage_error) : r.error())));
+                 token->error = from_wal_error(r ? std::error_code(errc::storage_error) : r.error());
                  return;
                }
                std::unordered_map<uint64_t, wake_fn> wake;
@@ -202,7 +209,12 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
                int64_t start = 0;
                {
                  std::lock_guard l(self->mu_);
-                 if (closed) self->closing_txns_.erase(self->closing_txns_.find(closed->first_offset));
+                 if (closed) {
+                   self->closing_txns_.erase(self->closing_txns_.find(closed->first_offset));
+                   // The marker is not in the log: its transaction is still open here, and keeps
+                   // holding the last stable offset (read_committed must not see it as ended).
+                   if (!r) self->producers_.reopen_txn(*closed);
+                 }
                  if (r) {
                    index_entry e = entry;
                    e.pos = r->pos;
@@ -217,7 +229,7 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
                }
                answer_duplicates(dups, r, start);
                for (auto& [id, fn] : wake) fn();
-               done(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
+               (*answer)(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
              });
   t_appending = nullptr;
   if (token->refused) {
@@ -227,13 +239,15 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
       closing_txns_.erase(closing_txns_.find(closed->first_offset));
       producers_.reopen_txn(*closed);
     }
+    lock.unlock();
+    (*answer)(fail(token->error));
   }
 }
 
 void partition_log::answer_duplicates(std::vector<waiting_duplicate>& dups, const wal::result<wal::appended>& r,
                                       int64_t log_start) {
   for (auto& d : dups) {
-    if (r) d.done(produce_result{d.base_offset, log_start});
+    if (r) d.done(produce_result{d.base_offset, log_start, true});
     else d.done(fail(from_wal_error(r.error())));
   }
 }
@@ -340,6 +354,9 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_
     return e.max_timestamp_so_far < timestamp;
   });
   if (it == index_.end()) return {};
+  // Kafka's fetchOffsetForTimestamp: read_committed finds nothing at or above the last stable
+  // offset (the index holds only durable batches, so read_uncommitted is below the high watermark).
+  if (read_committed && it->base_offset >= last_stable_offset()) return {};
   return {it->base_offset, it->max_timestamp};
 }
 

@@ -50,6 +50,7 @@ struct index_entry {
 struct produce_result {
   int64_t base_offset = 0;       // of the first batch of the call
   int64_t log_start_offset = 0;
+  bool duplicate = false;        // a producer's retry of a batch already in the log: not written again
 };
 // Runs exactly once, never with an engine lock held. Success: on the WAL sync thread, after the
 // completion of the call's last batch, so a partition's acks run in offset order. Refusals found
@@ -131,7 +132,8 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
   // Writes a transaction marker for `producer_id` (commit or abort) and closes its open
   // transaction here. `done` gets the marker's offset after the sync that covers it. Until then
-  // the transaction still holds the last stable offset back.
+  // the transaction still holds the last stable offset back; a marker the WAL refuses or fails to
+  // make durable leaves it open. `done` never runs with mu_ held (a refusal: inline, after it).
   void append_marker(wal::write_ahead_log& wal, int64_t producer_id, int16_t epoch, bool commit,
                      int32_t coordinator_epoch, std::function<void(const result<int64_t>&)> done);
 
@@ -145,7 +147,8 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
   // Kafka ListOffsets: -2 earliest, -1 latest (the high watermark, or the last stable offset
   // for read_committed), t >= 0 the first batch whose max timestamp >= t (its base offset and
-  // that max timestamp), or {-1, -1} when none. Other negative timestamps give {-1, -1}.
+  // that max timestamp), or {-1, -1} when none (read_committed: none at or above the last stable
+  // offset, as Kafka). Other negative timestamps give {-1, -1}.
   offset_at_time offset_for_timestamp(int64_t timestamp, bool read_committed = false) const;
 
   partition_state state() const;

@@ -52,6 +52,8 @@ kafka_probe::kafka_probe(prometheus::Registry& r)
       produce_records(counter(r, "kairo_kafka_produce_records_total", "Records in the batches counted by kairo_kafka_produce_batches_total")),
       produce_bytes(counter(r, "kairo_kafka_produce_bytes_total", "Bytes of the batches counted by kairo_kafka_produce_batches_total")),
       produce_errors(counter(r, "kairo_kafka_produce_partition_errors_total", "Partition answers of produce requests carrying an error")),
+      produce_duplicates(counter(r, "kairo_kafka_produce_duplicates_total",
+                                 "Retried batches of idempotent producers answered with their original offsets, not written again")),
       produce_ack_latency(histogram(r, "kairo_kafka_produce_ack_latency_seconds",
                                     "Produce request receipt to its answer being queued for the socket (after the covering fdatasync)",
                                     latency_buckets())),

@@ -26,6 +26,7 @@ struct kafka_probe {
   prometheus::Counter& produce_records;
   prometheus::Counter& produce_bytes;
   prometheus::Counter& produce_errors;
+  prometheus::Counter& produce_duplicates;
   prometheus::Histogram& produce_ack_latency;  // seconds, request receipt to answer queued
   prometheus::Counter& fetch_requests;
   prometheus::Counter& fetch_bytes;

@@ -70,7 +70,7 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 class Kairo:
     """One `kairo serve` process. restart() keeps the data dir and the ports."""
 
-    def __init__(self, binary, extra_args=(), name="kairo"):
+    def __init__(self, binary, extra_args=(), name="kairo", advertised_port=None):
         check(os.path.isfile(binary) and os.access(binary, os.X_OK),
               f"--kairo {binary!r} is not an executable file; build the server first")
         self.binary = os.path.abspath(binary)
@@ -80,6 +80,8 @@ class Kairo:
         os.makedirs(self.data_dir)
         self.log_path = os.path.join(self.tmp, "server.log")
         self.port, self.admin_port = free_ports(2)
+        # Clients are told to connect here (e.g. a test's proxy in front of kairo).
+        self.advertised_port = advertised_port or self.port
         self.proc = None
         self.starts = 0
 
@@ -90,7 +92,7 @@ class Kairo:
     def command(self):
         return [self.binary, "serve",
                 "--listen", f"127.0.0.1:{self.port}",
-                "--advertised-listener", f"127.0.0.1:{self.port}",
+                "--advertised-listener", f"127.0.0.1:{self.advertised_port}",
                 "--admin-listen", f"127.0.0.1:{self.admin_port}",
                 "--data-dir", self.data_dir] + self.extra_args
 
@@ -205,7 +207,7 @@ def step(name):
     print(f"   ok ({time.monotonic() - t0:.2f} s)", flush=True)
 
 
-def run(test_fn, *, extra_args=(), budget_s=120, name="kairo", description=""):
+def run(test_fn, *, extra_args=(), budget_s=120, name="kairo", description="", advertised_port=None):
     """Parse --kairo, start the server, run test_fn(server), stop it with exit code 0.
 
     Exit status: 0 on success, 1 on failure (message + log tail printed), 3 on watchdog.
@@ -226,7 +228,7 @@ def run(test_fn, *, extra_args=(), budget_s=120, name="kairo", description=""):
     t0 = time.monotonic()
     server = None
     try:
-        server = Kairo(args.kairo, extra_args, name=name)
+        server = Kairo(args.kairo, extra_args, name=name, advertised_port=advertised_port)
         server_ref[0] = server
         atexit.register(server.force_cleanup)
         server.start()

@@ -129,7 +129,11 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
                        [st, ti, pi, records](const engine::result<engine::produce_result>& r) {
                          produce_state* s = st.get();
                          auto& rp = s->resp.topics[ti].partitions[pi];
-                         if (r) {
+                         if (r && r->duplicate) {
+                           rp.base_offset = r->base_offset;
+                           rp.log_start_offset = r->log_start_offset;
+                           s->ctx.broker.metrics.kafka.produce_duplicates.Increment();
+                         } else if (r) {
                            rp.base_offset = r->base_offset;
                            rp.log_start_offset = r->log_start_offset;
                            s->count_durable(records);
