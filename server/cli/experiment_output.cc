@@ -181,6 +181,38 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
        << num(rss / 1048576.0, "%.0f") << " | " << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
   }
 
+  // Repetitions: the median of each point's runs, with the spread (the machine is shared).
+  if (s.repeat > 1) {
+    std::map<std::string, std::vector<const point_result*>> reps;
+    std::vector<std::string> order;
+    for (auto& r : rows) {
+      if (r.status != "ok") continue;
+      std::string key = r.target + " | " + r.pt.storage + " | " + std::to_string(r.pt.message_size) + " | " +
+                        std::to_string(r.pt.producers) + "×" + std::to_string(r.pt.concurrency);
+      if (!reps.count(key)) order.push_back(key);
+      reps[key].push_back(&r);
+    }
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    md << "\n## Medians of " << s.repeat << " repetitions" << (s.interleave ? " (interleaved)" : "")
+       << "\n\n| target | storage | size | producers×conc | runs | msg/s median (min–max) | p50 ms | p99 ms |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (auto& key : order) {
+      std::vector<double> rate, p50, p99;
+      for (auto* r : reps[key]) {
+        rate.push_back(r->bench.msgs_per_sec);
+        p50.push_back(r->bench.latency.p50);
+        p99.push_back(r->bench.latency.p99);
+      }
+      md << "| " << key << " | " << rate.size() << " | " << fmt_rate(median(rate)) << " ("
+         << fmt_rate(*std::min_element(rate.begin(), rate.end())) << "–"
+         << fmt_rate(*std::max_element(rate.begin(), rate.end())) << ") | " << ms(median(p50)) << " | "
+         << ms(median(p99)) << " |\n";
+    }
+  }
+
   // Per load: each target's msg/s and p99 side by side, and the best static profile.
   if (!s.phased()) {
     std::vector<std::string> targets;

@@ -218,6 +218,7 @@ point_outcome run_point(const point_env& env, const point& p) {
   cfg.rate = p.rate;
   cfg.progress_interval_s = std::min(1.0, s.scrape_interval_s);
   cfg.schedule = schedule;
+  cfg.client_properties = s.targets[p.target_index].client;
 
   monitor mon(srv.admin_port, s.scrape_interval_s, changes, phase_starts);
   mon.start();

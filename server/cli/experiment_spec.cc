@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <tuple>
 #include <sstream>
 #include <stdexcept>
 
@@ -68,7 +69,8 @@ auto get_axis(const json& v, const std::string& where, F one) {
 const std::set<std::string> profiles = {"low-latency", "balanced", "high-throughput", "auto"};
 
 target parse_target(const json& t, const std::string& where) {
-  check_keys(t, where, {"label", "mock", "profile", "min_batches", "linger_ms", "buffer_bytes", "args", "env", "binary"});
+  check_keys(t, where,
+             {"label", "mock", "profile", "min_batches", "linger_ms", "buffer_bytes", "args", "env", "client", "binary"});
   target out;
   if (!t.contains("label")) fail(where, "every target needs a \"label\" (used in file names, CSV rows and plot legends)");
   out.label = get_string(t["label"], where + ".label");
@@ -94,6 +96,11 @@ target parse_target(const json& t, const std::string& where) {
     if (!t["env"].is_object()) fail(where + ".env", "expected an object of NAME: \"value\"");
     for (auto it = t["env"].begin(); it != t["env"].end(); ++it)
       out.env.emplace_back(it.key(), get_string(it.value(), where + ".env." + it.key()));
+  }
+  if (t.contains("client")) {
+    if (!t["client"].is_object()) fail(where + ".client", "expected an object of librdkafka property: \"value\"");
+    for (auto it = t["client"].begin(); it != t["client"].end(); ++it)
+      out.client.emplace_back(it.key(), get_string(it.value(), where + ".client." + it.key()));
   }
   if (t.contains("binary")) out.binary = get_string(t["binary"], where + ".binary");
   if (out.mock && (!out.profile.empty() || out.min_batches || out.linger_ms || out.buffer_bytes || !out.args.empty()))
@@ -137,7 +144,7 @@ spec load_spec_file(const std::string& path, bool quick) {
 
 spec parse_spec(const json& original, bool quick) {
   check_keys(original, "experiment", {"name", "description", "targets", "storage", "load", "phases",
-                                      "scrape_interval_s", "repeat", "quick"});
+                                      "scrape_interval_s", "repeat", "interleave", "quick"});
   json doc = original;
   if (quick) {
     if (!original.contains("quick"))
@@ -221,6 +228,10 @@ spec parse_spec(const json& original, bool quick) {
 
   if (doc.contains("scrape_interval_s")) s.scrape_interval_s = get_number(doc["scrape_interval_s"], "scrape_interval_s", 0.1);
   if (doc.contains("repeat")) s.repeat = get_int(doc["repeat"], "repeat", 1);
+  if (doc.contains("interleave")) {
+    if (!doc["interleave"].is_boolean()) fail("interleave", "expected true or false");
+    s.interleave = doc["interleave"].get<bool>();
+  }
   return s;
 }
 
@@ -279,6 +290,19 @@ std::vector<point> expand_points(const spec& s) {
                 p.id = id;
                 out.push_back(std::move(p));
               }
+  }
+  if (s.interleave) {
+    // Within a repetition the targets alternate at each load: A B at c1, A B at c128, ...
+    std::stable_sort(out.begin(), out.end(), [](const point& a, const point& b) {
+      return std::tie(a.repetition, a.storage, a.message_size, a.producers, a.rate, a.base_concurrency) <
+             std::tie(b.repetition, b.storage, b.message_size, b.producers, b.rate, b.base_concurrency);
+    });
+    for (size_t i = 0; i < out.size(); ++i) {
+      char buf[24];
+      std::snprintf(buf, sizeof buf, "%03zu", i);
+      out[i].index = static_cast<int>(i);
+      out[i].id = buf + out[i].id.substr(out[i].id.find('-'));
+    }
   }
   return out;
 }

@@ -22,6 +22,8 @@ struct target {
   std::optional<long long> buffer_bytes;
   std::vector<std::string> args;       // further `kairo serve` arguments, verbatim
   std::vector<std::pair<std::string, std::string>> env;
+  // librdkafka properties of the bench's clients for this target (e.g. enable.idempotence).
+  std::vector<std::pair<std::string, std::string>> client;
   std::string binary;                  // mock: path of kairo_mock_broker (default: next to the build)
 
   // auto: the tuner decides (profile auto, or no profile and no explicit policy: the server's default).
@@ -63,6 +65,9 @@ struct spec {
   std::vector<phase> phases;  // non-empty: a phased run (time series plots)
   double scrape_interval_s = 1.0;
   int repeat = 1;
+  // Repetitions outermost (A B A B ...): every target's runs spread over the whole experiment,
+  // so that a noisy stretch of the machine does not land on one target only.
+  bool interleave = false;
   bool quick = false;
   nlohmann::json resolved;  // the document after the quick block was applied (written to run.json)
 
