@@ -125,6 +125,12 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
         call->done(produce_result{o.first_offset, start, true});
         return;
       }
+      if (failed_) {
+        const auto ec = failed_;
+        lock.unlock();
+        call->done(fail(ec));
+        return;
+      }
       // Kept in order of the originals' offsets (retries may come newest first), so that each is
       // answered once its own original is durable, never with a later batch's failure.
       auto at = std::upper_bound(duplicates_.begin(), duplicates_.end(), o.last_offset,
@@ -215,6 +221,7 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
                    // holding the last stable offset (read_committed must not see it as ended).
                    if (!r) self->producers_.reopen_txn(*closed);
                  }
+                 if (!r && !self->failed_) self->failed_ = from_wal_error(r.error());
                  if (r) {
                    index_entry e = entry;
                    e.pos = r->pos;
@@ -276,6 +283,7 @@ void partition_log::on_durable(append_call& call, index_entry entry, const wal::
     std::lock_guard lock(mu_);
     if (!r) {
       call.note_failure(from_wal_error(r.error()));
+      if (!failed_) failed_ = from_wal_error(r.error());
     } else {
       entry.pos = r->pos;
       entry.size = r->size;

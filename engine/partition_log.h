@@ -204,6 +204,9 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   std::multiset<int64_t> closing_txns_;      // guarded by mu_
   std::vector<closed_txn> aborted_;          // guarded by mu_; by marker offset
   std::deque<waiting_duplicate> duplicates_; // guarded by mu_; by last offset
+  // The first failure a completion reported: the WAL's failures are sticky, so nothing not yet
+  // durable ever will be, and a retry waiting for its original would wait forever.
+  std::error_code failed_;                   // guarded by mu_
 };
 
 // Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other

@@ -25,9 +25,12 @@ sequence_check producer_state::check(const batch_header& b, int64_t now_ms) cons
   const int32_t first = b.base_sequence;
   const int32_t last = add_sequence(first, b.last_offset_delta);
   if (b.producer_epoch < e.epoch) return refuse(errc::invalid_producer_epoch);
+  // Kafka's ProducerAppendInfo: inside an open transaction every batch must be transactional,
+  // or an abort would hide a batch that was never part of it from read_committed consumers.
+  const bool outside_txn = e.txn_first_offset && !b.transactional();
   if (b.producer_epoch > e.epoch) {
     if (first != 0) return refuse(errc::out_of_order_sequence);
-    return out;
+    return outside_txn ? refuse(errc::invalid_txn_state) : out;
   }
   for (const auto& old : e.batches)
     if (old.first_seq == first && old.last_seq == last) {
@@ -36,8 +39,12 @@ sequence_check producer_state::check(const batch_header& b, int64_t now_ms) cons
       return out;
     }
   // No batch since the epoch began (a marker reset it): the producer starts again at 0.
-  if (e.batches.empty()) return first == 0 ? out : refuse(errc::out_of_order_sequence);
+  if (e.batches.empty()) {
+    if (first != 0) return refuse(errc::out_of_order_sequence);
+    return outside_txn ? refuse(errc::invalid_txn_state) : out;
+  }
   if (first != add_sequence(e.batches.back().last_seq, 1)) return refuse(errc::out_of_order_sequence);
+  if (outside_txn) return refuse(errc::invalid_txn_state);
   return out;
 }
 

@@ -10,7 +10,9 @@
 // - a higher epoch: it must start at sequence 0 (clients bump their own epoch), state resets;
 // - the same epoch: a batch equal to one of the last five (first and last sequence) is a
 //   duplicate, answered with its original offsets and not written again; otherwise the batch
-//   must start at last sequence + 1, wrapping from INT32_MAX to 0 (out_of_order_sequence).
+//   must start at last sequence + 1, wrapping from INT32_MAX to 0 (out_of_order_sequence);
+// - while the producer has a transaction open here, a non-transactional batch is refused
+//   (invalid_txn_state), as Kafka does.
 // State expires `ttl` after the producer's last write by broker time, never by record
 // timestamps; a producer with an open transaction does not expire.
 //
