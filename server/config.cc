@@ -117,6 +117,11 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("default-partitions", po::value<std::string>()->default_value("3"), "partitions of auto-created topics")
     ("auto-create-topics", po::value<std::string>()->default_value("true"), "create unknown topics on produce/metadata (true|false)")
     ("max-request-bytes", po::value<std::string>()->default_value("104857600"), "largest request frame accepted; larger ones close the connection")
+    ("max-connections", po::value<std::string>()->default_value("20000"), "most client connections at once; more are closed at accept (rate-limited log line)")
+    ("max-connections-per-ip", po::value<std::string>()->default_value("10000"), "most client connections from one address at once")
+    ("connections-max-idle-ms", po::value<std::string>()->default_value("600000"), "a connection with no request and no answer pending for this long is closed (Kafka's connections.max.idle.ms)")
+    ("request-read-timeout-ms", po::value<std::string>()->default_value("30000"), "a request frame that stops arriving for this long closes its connection")
+    ("max-buffered-request-bytes", po::value<std::string>()->default_value("536870912"), "memory all partly received request frames may hold together; a frame past it closes its connection")
     ("max-message-bytes", po::value<std::string>()->default_value("1048576"), "largest RecordBatch accepted (MESSAGE_TOO_LARGE above)")
     ("io-threads", po::value<std::string>()->default_value("0"), "Kafka I/O threads (0: one per core)")
     ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error")
@@ -171,6 +176,14 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   c.auto_create_topics = parse_bool(get("auto-create-topics"), "--auto-create-topics");
   c.max_request_bytes = parse_positive<uint32_t>(get("max-request-bytes"), "--max-request-bytes", 1ll << 30);
   c.max_message_bytes = parse_positive<uint32_t>(get("max-message-bytes"), "--max-message-bytes", 64ll << 20);
+  c.max_connections = parse_positive<size_t>(get("max-connections"), "--max-connections", 10'000'000);
+  c.max_connections_per_ip = parse_positive<size_t>(get("max-connections-per-ip"), "--max-connections-per-ip", 10'000'000);
+  c.connections_max_idle = std::chrono::milliseconds(
+      parse_positive<int64_t>(get("connections-max-idle-ms"), "--connections-max-idle-ms", 86'400'000ll * 365));
+  c.request_read_timeout = std::chrono::milliseconds(
+      parse_positive<int64_t>(get("request-read-timeout-ms"), "--request-read-timeout-ms", 3'600'000));
+  c.max_buffered_request_bytes =
+      parse_positive<uint64_t>(get("max-buffered-request-bytes"), "--max-buffered-request-bytes", 64ll << 30);
   if (get("io-threads") != "0") c.io_threads = parse_positive<unsigned>(get("io-threads"), "--io-threads", 256);
   c.log_level = get("log-level");
   auto prof = engine::parse_profile(get("produce-profile"));

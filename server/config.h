@@ -1,6 +1,7 @@
 #pragma once
 // Settings of `kairo serve`, from (highest precedence first) flags, KAIRO_* environment
 // variables, an optional config file of `key = value` lines, and built-in defaults.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ struct serve_config {
   int32_t default_partitions = 3;
   bool auto_create_topics = true;
   uint32_t max_request_bytes = 100u << 20;
+  size_t max_connections = 20000;          // max.connections
+  size_t max_connections_per_ip = 10000;   // max.connections.per.ip
+  std::chrono::milliseconds connections_max_idle{600'000};  // connections.max.idle.ms
+  std::chrono::milliseconds request_read_timeout{30'000};   // a request frame must keep arriving
+  uint64_t max_buffered_request_bytes = 512u << 20;         // all partly read frames together
   uint32_t max_message_bytes = 1u << 20;
   unsigned io_threads = 0;  // 0: one per core
   std::string log_level = "info";

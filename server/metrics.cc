@@ -61,7 +61,15 @@ kafka_probe::kafka_probe(prometheus::Registry& r)
       fetch_bytes(counter(r, "kairo_kafka_fetch_bytes_total", "Record bytes returned by fetch")),
       fetch_long_poll_waits(counter(r, "kairo_kafka_fetch_long_poll_waits_total", "Times a fetch parked waiting for new durable data")),
       connections_open(gauge(r, "kairo_kafka_connections_open", "Open Kafka client connections")),
-      connections_total(counter(r, "kairo_kafka_connections_total", "Kafka client connections accepted")) {
+      connections_total(counter(r, "kairo_kafka_connections_total", "Kafka client connections accepted")),
+      connections_refused(counter(r, "kairo_kafka_connections_refused_total",
+                                  "Connections closed at once: over --max-connections or --max-connections-per-ip")),
+      accept_errors(counter(r, "kairo_kafka_accept_errors_total",
+                            "accept() failures for want of file descriptors or memory (accepting pauses 100 ms)")),
+      connections_timed_out(counter(r, "kairo_kafka_connections_timed_out_total",
+                                    "Connections closed for idling past --connections-max-idle-ms or a frame stalled past --request-read-timeout-ms")),
+      partial_frame_bytes(gauge(r, "kairo_kafka_partial_frame_bytes", "Memory held by request frames still arriving, all connections")),
+      partial_frame_peak_bytes(gauge(r, "kairo_kafka_partial_frame_peak_bytes", "The most kairo_kafka_partial_frame_bytes has been since start")) {
   auto& fam = BuildCounter().Name("kairo_kafka_requests_total").Help("Kafka requests received, by API and version").Register(r);
   for (const auto& api : server::protocol::supported_apis)
     for (int16_t v = api.min_version; v <= api.max_version; ++v) {

@@ -2,6 +2,8 @@
 // State every Kafka handler shares: the engine, the node's identity, and a small pool for work
 // that blocks (catalog writes that fsync, segment reads), which never runs on an io thread.
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+#include <atomic>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -16,6 +18,33 @@
 
 namespace server::kafka {
 
+// Memory held by request frames still arriving, across every connection: a frame's buffer grows
+// with the bytes that actually came, and their sum is bounded, so a length prefix alone cannot
+// make the broker allocate. Thread-safe.
+class partial_frames {
+ public:
+  explicit partial_frames(uint64_t limit) : limit_(limit) {}
+  bool try_acquire(uint64_t n) {
+    uint64_t cur = held_.load(std::memory_order_relaxed);
+    do {
+      if (cur + n > limit_) return false;
+    } while (!held_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
+    uint64_t peak = peak_.load(std::memory_order_relaxed);
+    while (cur + n > peak && !peak_.compare_exchange_weak(peak, cur + n, std::memory_order_relaxed)) {
+    }
+    return true;
+  }
+  void release(uint64_t n) { held_.fetch_sub(n, std::memory_order_relaxed); }
+  uint64_t held() const { return held_.load(std::memory_order_relaxed); }
+  uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  uint64_t limit() const { return limit_; }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> held_{0};
+  std::atomic<uint64_t> peak_{0};
+};
+
 struct broker_context {
   engine::log_manager& engine;
   const serve_config& config;
@@ -24,6 +53,7 @@ struct broker_context {
   metrics::registry& metrics;
   tuning_feed* feed = nullptr;  // where produce timing goes for the tuner; null when not tuning
   coordinator_service* coordinators = nullptr;  // the group and transaction coordinators
+  partial_frames* frames = nullptr;  // memory of request frames still arriving
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };

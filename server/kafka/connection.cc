@@ -17,11 +17,15 @@ using asio::use_awaitable;
 
 namespace server::kafka {
 
-connection::connection(asio::ip::tcp::socket socket, broker_context& broker)
+connection::connection(asio::ip::tcp::socket socket, broker_context& broker, std::function<void()> on_closed)
     : socket_(std::move(socket)),
       broker_(broker),
+      on_closed_(std::move(on_closed)),
       writer_wake_(socket_.get_executor()),
-      reader_wake_(socket_.get_executor()) {
+      reader_wake_(socket_.get_executor()),
+      watchdog_timer_(socket_.get_executor()),
+      last_activity_(std::chrono::steady_clock::now()),
+      last_progress_(last_activity_) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string("unknown") : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -36,6 +40,7 @@ void connection::start() {
   auto self = shared_from_this();
   asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
 }
 
 void connection::close(std::string_view why) {
@@ -48,6 +53,8 @@ void connection::close(std::string_view why) {
   socket_.close(ec);
   writer_wake_.cancel();
   reader_wake_.cancel();
+  watchdog_timer_.cancel();
+  if (on_closed_) std::exchange(on_closed_, nullptr)();
 }
 
 void connection::stop_reading() {
@@ -71,9 +78,9 @@ asio::awaitable<void> connection::read_loop() {
               std::to_string(broker_.config.max_request_bytes) + " bytes");
         co_return;
       }
-      auto frame = std::make_shared<std::vector<std::byte>>(static_cast<size_t>(size));
-      co_await asio::async_read(socket_, asio::buffer(frame->data(), frame->size()), use_awaitable);
-      if (draining_) co_return;
+      last_activity_ = std::chrono::steady_clock::now();
+      auto frame = co_await read_frame(static_cast<size_t>(size));
+      if (!frame || draining_) co_return;
       co_await dispatch(std::move(frame));
       if (closed_ || draining_) co_return;
       while (slots_.size() >= max_in_flight_requests && !closed_ && !draining_) {
@@ -90,6 +97,68 @@ asio::awaitable<void> connection::read_loop() {
   }
   // While draining, the writer still owes answers: drain_and_close closes once they are out.
   if (!draining_) close("");
+}
+
+asio::awaitable<std::shared_ptr<std::vector<std::byte>>> connection::read_frame(size_t size) {
+  constexpr size_t chunk_bytes = 64 << 10;
+  auto& budget = *broker_.frames;
+  // Released however the read ends (a close, an error, the frame handed on).
+  struct hold {
+    partial_frames& b;
+    size_t bytes = 0;
+    ~hold() { b.release(bytes); }
+  } held{budget};
+  auto frame = std::make_shared<std::vector<std::byte>>();
+  mid_frame_ = true;
+  last_progress_ = std::chrono::steady_clock::now();
+  while (frame->size() < size) {
+    const size_t at = frame->size();
+    const size_t n = std::min(chunk_bytes, size - at);
+    if (frame->capacity() < at + n) {
+      // Grow geometrically (bounded by the frame), and count the capacity, not the size: what is
+      // counted is what is allocated.
+      const size_t cap = std::min(size, std::max(at + n, 2 * frame->capacity()));
+      if (!budget.try_acquire(cap - held.bytes)) {
+        mid_frame_ = false;
+        close("request frames being received already hold --max-buffered-request-bytes " +
+              std::to_string(budget.limit()) + "; this " + std::to_string(size) + "-byte frame is refused");
+        co_return nullptr;
+      }
+      held.bytes = cap;
+      frame->reserve(cap);
+    }
+    frame->resize(at + n);
+    co_await asio::async_read(socket_, asio::buffer(frame->data() + at, n), use_awaitable);
+    last_progress_ = std::chrono::steady_clock::now();
+  }
+  mid_frame_ = false;
+  co_return frame;
+}
+
+asio::awaitable<void> connection::watchdog() {
+  auto self = shared_from_this();
+  const auto idle = broker_.config.connections_max_idle;
+  const auto stall = broker_.config.request_read_timeout;
+  const auto tick = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(50), std::min(idle, stall) / 4);
+  while (!closed_) {
+    watchdog_timer_.expires_after(tick);
+    boost::system::error_code ec;
+    co_await watchdog_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (closed_) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    if (mid_frame_ && now - last_progress_ > stall) {
+      broker_.metrics.kafka.connections_timed_out.Increment();
+      close("a request frame stopped arriving for more than " + std::to_string(stall.count()) +
+            " ms (--request-read-timeout-ms)");
+      co_return;
+    }
+    const bool busy = mid_frame_ || !slots_.empty() || writing_;
+    if (!busy && now - last_activity_ > idle) {
+      broker_.metrics.kafka.connections_timed_out.Increment();
+      close("idle for more than " + std::to_string(idle.count()) + " ms (--connections-max-idle-ms)");
+      co_return;
+    }
+  }
 }
 
 asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte>> frame) {
@@ -183,6 +252,7 @@ asio::awaitable<void> connection::write_loop() {
         writing_ = true;
         co_await asio::async_write(socket_, bufs, use_awaitable);
         writing_ = false;
+        last_activity_ = std::chrono::steady_clock::now();
         bufs.clear();
         sending.clear();
         continue;
