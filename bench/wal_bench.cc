@@ -2,15 +2,11 @@
 // both measured in the same run on the same directory.
 //
 //   wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]
-//             [--overlap | --compare-overlap]
 //
 // Each appending thread keeps exactly one record in flight (append, wait for its durable
-// completion, repeat), like a closed-loop producer with acks=all. --overlap runs the log with
-// options::overlap_write_and_sync; --compare-overlap runs both modes at every point, one right
-// after the other (alternating which goes first), so that a shared, noisy machine treats them
-// alike. Every repetition measures the serial fdatasync rate again just before its runs. The
-// summary gives medians over the repetitions and, when comparing, the median of the per-
-// repetition ratios overlap/serial.
+// completion, repeat), like a closed-loop producer with acks=all. Every repetition measures the
+// serial fdatasync rate again just before its run. The summary gives medians over the
+// repetitions.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -38,7 +34,6 @@ struct config {
   std::vector<int> threads{1, 8, 64, 256};
   std::vector<size_t> sizes{256, 4096};
   int repeat = 1;
-  std::vector<bool> modes{false};  // overlap_write_and_sync values to run at each point
 };
 
 std::vector<long> parse_list(const char* s) {
@@ -86,12 +81,11 @@ struct run_result {
   double p50_us = 0, p99_us = 0;
 };
 
-run_result run_wal(const config& cfg, int threads, size_t size, bool overlap) {
+run_result run_wal(const config& cfg, int threads, size_t size) {
   const std::string dir = cfg.dir + "/log";
   std::filesystem::remove_all(dir);
   wal::options o;
   o.dir = dir;
-  o.overlap_write_and_sync = overlap;
   std::string problem;
   auto opened = wal::write_ahead_log::open(o, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()), &problem);
   if (!opened) {
@@ -101,16 +95,16 @@ run_result run_wal(const config& cfg, int threads, size_t size, bool overlap) {
   auto& w = **opened;
   // Only the log's completing thread calls the observer; these are read after close().
   uint64_t groups = 0, grouped_records = 0;
-  double syncs = 0;  // a sync shared by k groups is reported by each of them with groups_in_sync = k
+  double syncs = 0;  // one per group
   double write_ns = 0, sync_ns = 0;
   std::atomic<bool> measuring{false};
   w.set_observer([&](const wal::group_stats& g) {
     if (!measuring.load(std::memory_order_relaxed)) return;
     groups++;
     grouped_records += g.records;
-    syncs += 1.0 / g.groups_in_sync;
+    syncs += 1;
     write_ns += static_cast<double>(g.write.count());
-    sync_ns += static_cast<double>(g.sync.count()) / g.groups_in_sync;
+    sync_ns += static_cast<double>(g.sync.count());
   });
 
   auto data = std::make_shared<std::vector<std::byte>>(size, std::byte{'r'});
@@ -183,14 +177,12 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-const char* mode_name(bool overlap) { return overlap ? "overlap" : "serial"; }
-
 // Every run of one (size, threads) point.
 struct point {
   size_t size;
   int threads;
   std::vector<double> serial_sync;             // per repetition
-  std::vector<run_result> runs[2];             // [overlap]
+  std::vector<run_result> runs;
 };
 
 }  // namespace
@@ -220,12 +212,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--repeat needs a count of at least 1\n");
         return 2;
       }
-    } else if (a == "--overlap") cfg.modes = {true};
-    else if (a == "--compare-overlap") cfg.modes = {false, true};
-    else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]\n"
-          "                 [--overlap | --compare-overlap]\n");
+    } else if (a == "--help" || a == "-h") {
+      std::printf("usage: wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]\n");
       return 0;
     } else {
       std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str());
@@ -233,10 +221,9 @@ int main(int argc, char** argv) {
     }
   }
   std::filesystem::create_directories(cfg.dir);
-  std::printf("wal_bench: dir=%s, %.1f s per run, %d repetition(s), modes:", cfg.dir.c_str(), cfg.seconds, cfg.repeat);
-  for (bool m : cfg.modes) std::printf(" %s", mode_name(m));
-  std::printf(", one record in flight per thread\n");
-  std::printf("%-7s %-8s %-4s %-8s %14s %14s %10s %10s %10s %10s %10s %10s %12s\n", "size", "threads", "rep", "mode",
+  std::printf("wal_bench: dir=%s, %.1f s per run, %d repetition(s), one record in flight per thread\n",
+              cfg.dir.c_str(), cfg.seconds, cfg.repeat);
+  std::printf("%-7s %-8s %-4s %14s %14s %10s %10s %10s %10s %10s %10s %12s\n", "size", "threads", "rep",
               "serial_sync/s", "appends/s", "x_serial", "rec/sync", "rec/group", "write_us", "sync_us", "p50_us",
               "p99_us");
   std::vector<point> points;
@@ -247,48 +234,30 @@ int main(int argc, char** argv) {
         // Measured beside each repetition so that both numbers see the same disk at the same moment.
         const double serial = serial_sync_rate(cfg.dir, std::min(cfg.seconds, 2.0), size);
         pt.serial_sync.push_back(serial);
-        // Alternate which mode goes first, so that neither always runs on the warmer disk.
-        std::vector<bool> order = cfg.modes;
-        if (rep % 2) std::reverse(order.begin(), order.end());
-        for (bool overlap : order) {
-          auto r = run_wal(cfg, threads, size, overlap);
-          pt.runs[overlap].push_back(r);
-          std::printf("%-7zu %-8d %-4d %-8s %14.0f %14.0f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %12.1f\n", size,
-                      threads, rep + 1, mode_name(overlap), serial, r.appends_per_sec, r.appends_per_sec / serial,
-                      r.records_per_sync, r.records_per_group, r.write_us, r.sync_us, r.p50_us, r.p99_us);
-          std::fflush(stdout);
-        }
+        auto r = run_wal(cfg, threads, size);
+        pt.runs.push_back(r);
+        std::printf("%-7zu %-8d %-4d %14.0f %14.0f %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f %12.1f\n", size, threads,
+                    rep + 1, serial, r.appends_per_sec, r.appends_per_sec / serial, r.records_per_sync,
+                    r.records_per_group, r.write_us, r.sync_us, r.p50_us, r.p99_us);
+        std::fflush(stdout);
       }
       points.push_back(std::move(pt));
     }
 
-  const bool compare = cfg.modes.size() == 2;
   std::printf("\nmedians over %d repetition(s); x_serial = appends/s over the serial fdatasync rate of the same repetition\n",
               cfg.repeat);
-  std::printf("%-7s %-8s %14s", "size", "threads", "serial_sync/s");
-  for (bool m : cfg.modes)
-    std::printf(" %11s/s %9s %9s %9s", mode_name(m), "x_serial", "rec/sync", "p99_us");
-  if (compare) std::printf(" %15s", "overlap/serial");
-  std::printf("\n");
+  std::printf("%-7s %-8s %14s %13s %9s %9s %9s\n", "size", "threads", "serial_sync/s", "appends/s", "x_serial",
+              "rec/sync", "p99_us");
   for (auto& pt : points) {
-    std::printf("%-7zu %-8d %14.0f", pt.size, pt.threads, median(pt.serial_sync));
-    for (bool m : cfg.modes) {
-      std::vector<double> rate, x, rps, p99;
-      for (size_t i = 0; i < pt.runs[m].size(); ++i) {
-        rate.push_back(pt.runs[m][i].appends_per_sec);
-        x.push_back(pt.runs[m][i].appends_per_sec / pt.serial_sync[i]);
-        rps.push_back(pt.runs[m][i].records_per_sync);
-        p99.push_back(pt.runs[m][i].p99_us);
-      }
-      std::printf(" %13.0f %9.1f %9.1f %9.0f", median(rate), median(x), median(rps), median(p99));
+    std::vector<double> rate, x, rps, p99;
+    for (size_t i = 0; i < pt.runs.size(); ++i) {
+      rate.push_back(pt.runs[i].appends_per_sec);
+      x.push_back(pt.runs[i].appends_per_sec / pt.serial_sync[i]);
+      rps.push_back(pt.runs[i].records_per_sync);
+      p99.push_back(pt.runs[i].p99_us);
     }
-    if (compare) {
-      std::vector<double> ratio;
-      for (size_t i = 0; i < pt.runs[0].size(); ++i)
-        ratio.push_back(pt.runs[1][i].appends_per_sec / pt.runs[0][i].appends_per_sec);
-      std::printf(" %15.2f", median(ratio));
-    }
-    std::printf("\n");
+    std::printf("%-7zu %-8d %14.0f %13.0f %9.1f %9.1f %9.0f\n", pt.size, pt.threads, median(pt.serial_sync),
+                median(rate), median(x), median(rps), median(p99));
   }
   return 0;
 }

@@ -146,6 +146,15 @@ class log_manager {
   // the same fdatasync as produced data. REQUIRES: is_internal_stream(stream).
   void append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload, internal_done_fn done);
 
+  // The log's health: empty `failure` while it is healthy. After a failed write or sync every
+  // produce fails with storage_error until a restart; `failed_group_cut` says whether the failed
+  // group was removed from the log (so that a restart cannot bring it back).
+  struct storage_health {
+    std::string failure;
+    bool failed_group_cut = false;
+  };
+  storage_health storage() const { return {wal_->failure(), wal_->cut_back_done()}; }
+
   // For the composition root: set_policy, set_observer, failure().
   wal::write_ahead_log& wal() const { return *wal_; }
   const config& settings() const { return cfg_; }

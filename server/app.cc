@@ -1,6 +1,8 @@
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include "server/app.h"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <thread>
 #include <tuple>
@@ -15,6 +17,7 @@
 #include "engine/broker.h"
 #include "engine/produce_pipeline.h"
 #include "server/admin/http_server.h"
+#include "server/data_dir_lock.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
 #include "server/metrics.h"
@@ -45,11 +48,36 @@ void refresh_group_gauges(metrics::registry& probes, kafka::coordinator_service&
   probe.refresh(stats, rows);
 }
 
+// Every connection is a file descriptor: the soft limit (often 1024) would cap clients long
+// before --max-connections does. Raised to the hard limit, as servers commonly do.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const auto soft = lim.rlim_cur;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) lim.rlim_cur = soft;
+  }
+  spdlog::info("file descriptor limit {} (was {}, hard limit {})", lim.rlim_cur, soft, lim.rlim_max);
+}
+
 }  // namespace
 
 int run_serve(const serve_config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::info("kairo starting: data in {}, {} io threads", config.data_dir, config.io_threads);
+  raise_fd_limit();
+  // A write past RLIMIT_FSIZE then fails with EFBIG, a storage failure the log handles like a
+  // full disk, instead of the signal killing the broker (and every reader with it).
+  std::signal(SIGXFSZ, SIG_IGN);
+
+  std::unique_ptr<data_dir_lock> lock;
+  try {
+    lock = data_dir_lock::acquire(config.data_dir);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
 
   engine::config ecfg;
   ecfg.data_dir = config.data_dir;
@@ -99,7 +127,7 @@ int run_serve(const serve_config& config) {
     w.group_bytes.Observe(static_cast<double>(g.bytes));
     w.write_duration.Observe(std::chrono::duration<double>(g.write).count());
     // In overlap mode one sync covers several groups and each reports it: count it once.
-    if (g.groups_in_sync <= 1) w.sync_duration.Observe(std::chrono::duration<double>(g.sync).count());
+    w.sync_duration.Observe(std::chrono::duration<double>(g.sync).count());
   });
 
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -109,7 +137,8 @@ int run_serve(const serve_config& config) {
     raw.push_back(contexts.back().get());
   }
   asio::thread_pool blocking(2);
-  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators};
+  kafka::partial_frames frames(config.max_buffered_request_bytes);
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators, &frames};
   kafka::kafka_server kafka_listener(broker, raw);
   try {
     kafka_listener.start();
@@ -146,9 +175,11 @@ int run_serve(const serve_config& config) {
                                             engine::profile::custom})
                                p.profile.Add({{"profile", std::string(engine::to_string(q))}}).Set(q == st.active ? 1 : 0);
                              probes.wal.simulated_sync_delay.Set(std::chrono::duration<double>(st.sync_delay.mean).count());
-                             probes.wal.failed.Set(eng.wal().failure().empty() ? 0 : 1);
+                             probes.wal.failed.Set(eng.storage().failure.empty() ? 0 : 1);
                              probes.process.resident_memory_bytes.Set(metrics::resident_memory_bytes());
                              refresh_group_gauges(probes, coordinators, eng);
+                             probes.kafka.partial_frame_bytes.Set(static_cast<double>(frames.held()));
+                             probes.kafka.partial_frame_peak_bytes.Set(static_cast<double>(frames.peak()));
                            },
                            {}};
   tuning_loop tuning(pipeline, feed, *probes.prom);

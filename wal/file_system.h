@@ -13,8 +13,7 @@
 
 namespace wal {
 
-// Append-only handle to one file. append() is called by one thread at a time; sync() may run
-// concurrently with it (the WAL's overlap mode syncs on one thread while writing on another).
+// Append-only handle to one file. append() and sync() are called by one thread at a time.
 class writable_file {
  public:
   virtual ~writable_file() = default;

@@ -119,6 +119,10 @@ void mem_file_system::fail_nth_sync(uint64_t n) {
   std::lock_guard lock(mu_);
   fail_sync_at_ = syncs_.load() + n;
 }
+void mem_file_system::fail_syncs_from_nth(uint64_t n) {
+  std::lock_guard lock(mu_);
+  fail_syncs_from_ = syncs_.load() + n;
+}
 void mem_file_system::tear_nth_write(uint64_t n, size_t keep_bytes) {
   std::lock_guard lock(mu_);
   tear_write_at_ = writes_.load() + n;
@@ -139,7 +143,7 @@ mem_file_system::write_fault mem_file_system::next_write(size_t* keep) {
 bool mem_file_system::next_sync_fails() {
   std::lock_guard lock(mu_);
   uint64_t n = ++syncs_;
-  return fail_sync_at_ && *fail_sync_at_ == n;
+  return (fail_sync_at_ && *fail_sync_at_ == n) || (fail_syncs_from_ && n >= *fail_syncs_from_);
 }
 
 void mem_file_system::crash() {

@@ -54,12 +54,7 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
     return fail(r.error());
   }
   w->idle_since_ = clock::now();
-  if (opts.overlap_write_and_sync) {
-    w->sync_thread_ = std::thread([p = w.get()] { p->run_syncer(); });
-    w->writer_thread_ = std::thread([p = w.get()] { p->run_writer(); });
-  } else {
-    w->sync_thread_ = std::thread([p = w.get()] { p->run_serial(); });
-  }
+  w->sync_thread_ = std::thread([p = w.get()] { p->run(); });
   return w;
 }
 
@@ -214,11 +209,8 @@ void write_ahead_log::append(uint32_t stream, uint8_t type, payload data, comple
   for (;;) {
     if (sticky_) return refuse(sticky_);
     if (closing_) return refuse(errc::closed);
-    // Overlap mode also counts what is written but not yet completed: the writer must not
-    // outrun the disk by more than the bound. A record larger than the whole bound still goes
-    // alone into an empty log.
-    const uint64_t pending = queue_bytes_ + inflight_bytes_;
-    if (pending + size <= opts_.max_queue_bytes || pending == 0) break;
+    // A record larger than the whole bound still goes alone into an empty log.
+    if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_bytes_ == 0) break;
     if (full == when_full::fail) return refuse(errc::queue_full);
     space_cv_.wait(lock);
   }
@@ -277,18 +269,13 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, f
     queue_.pop_front();
   }
   queue_bytes_ -= bytes;
-  if (opts_.overlap_write_and_sync) {
-    inflight_bytes_ += bytes;  // still held against the bound until the syncer completes it
-    return true;
-  }
   lock.unlock();
   space_cv_.notify_all();
   return true;
 }
 
 bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats,
-                                  const std::function<std::error_code()>& before_roll, std::error_code& ec,
-                                  std::string& what) {
+                                  std::error_code& ec, std::string& what) {
   done.resize(group.size());
   const auto start = clock::now();
   std::chrono::nanoseconds not_writing{0};  // roll syncs and waits, reported apart from the write
@@ -309,16 +296,9 @@ bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<ap
     const size_t size = framed_size(e.data);
     if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
         active_->size() > format::segment_header_size) {
-      // Roll: what went to the old segment must be durable before this group is acknowledged,
-      // and the syncer (overlap mode) must be done with the old segment before it is closed.
+      // Roll: what went to the old segment must be durable before this group is acknowledged.
       if (!write_out()) return false;
       const auto w0 = clock::now();
-      if (before_roll) {
-        if (auto failed = before_roll()) {  // the syncer failed meanwhile: stop writing
-          ec = failed;
-          return false;
-        }
-      }
       const auto s0 = clock::now();
       if (auto r = active_->sync(); !r) {
         ec = errc::sync_failed;
@@ -353,7 +333,7 @@ bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<ap
   return ok;
 }
 
-void write_ahead_log::run_serial() {
+void write_ahead_log::run() {
   std::mt19937_64 rng(0x6b6169726fULL);
   std::deque<entry> group;
   std::vector<appended> done;
@@ -364,7 +344,8 @@ void write_ahead_log::run_serial() {
     if (!take_group(group, stats, policy, ec)) return;
     if (!ec) {
       std::string what;
-      if (write_group(group, done, stats, nullptr, ec, what)) {
+      const position start{active_first_lsn_, active_->size()};
+      if (write_group(group, done, stats, ec, what)) {
         const auto s0 = clock::now();
         if (auto r = active_->sync(); !r) {
           ec = errc::sync_failed;
@@ -375,6 +356,7 @@ void write_ahead_log::run_serial() {
       if (ec) {
         record_failure(ec, what);
         log().error("log failed, refusing further appends: {}", failure());
+        cut_back(start, group.front().lsn);
       }
     }
     if (ec) {  // what is still queued is failed by the next take_group
@@ -400,112 +382,61 @@ void write_ahead_log::run_serial() {
   }
 }
 
-void write_ahead_log::wait_syncer_drained() {
-  std::unique_lock lock(mu_);
-  drained_cv_.wait(lock, [&] { return written_.empty() && !syncing_; });
-}
-
-void write_ahead_log::run_writer() {
-  // At a roll the old segment is synced by the writer itself once the syncer has drained: the
-  // syncer never sees a segment change under it, and the old segment's records are durable
-  // before any group written after them is completed.
-  const std::function<std::error_code()> before_roll = [this] {
-    wait_syncer_drained();
-    std::lock_guard lock(mu_);
-    return sticky_;
+void write_ahead_log::cut_back(position start, uint64_t first_lsn) {
+  // The failed group's bytes (written, perhaps partly, perhaps even synced by a roll) go: every
+  // segment it opened is removed and the one it began in is truncated to where it began. Then a
+  // restart recovers exactly what was acknowledged, and a full disk gets the space back.
+  std::string problem;
+  auto note = [&](const std::string& what, const std::error_code& e) {
+    if (problem.empty()) problem = what + ": " + e.message();
   };
-  for (;;) {
-    written_group g;
-    std::error_code ec;
-    if (!take_group(g.entries, g.stats, g.policy, ec)) break;
-    for (auto& e : g.entries) g.bytes += framed_size(e.data);
-    if (!ec) {
-      std::string what;
-      if (!write_group(g.entries, g.done, g.stats, before_roll, ec, what) && !what.empty()) {
-        record_failure(ec, what);
-        log().error("log failed, refusing further appends: {}", failure());
-      }
-    }
-    // Failed groups go to the syncer too: it is the one thread that completes, in log order.
-    g.written_at = clock::now();
-    {
-      std::lock_guard lock(mu_);
-      written_.push_back(std::move(g));
-    }
-    written_cv_.notify_one();
-    idle_since_ = clock::now();
-  }
+  std::string start_path;
   {
-    std::lock_guard lock(mu_);
-    writer_done_ = true;
+    std::lock_guard lock(segments_mu_);
+    segments_.erase(segments_.upper_bound(start.segment), segments_.end());
+    if (auto it = segments_.find(start.segment); it != segments_.end()) start_path = it->second.path;
   }
-  written_cv_.notify_one();
-}
-
-void write_ahead_log::run_syncer() {
-  std::mt19937_64 rng(0x6b6169726fULL);
-  std::deque<written_group> batch;
-  for (;;) {
-    writable_file* file = nullptr;
-    uint64_t file_first_lsn = 0;
-    std::error_code ec;
-    std::function<void(const group_stats&)> observer;
-    {
-      std::unique_lock lock(mu_);
-      written_cv_.wait(lock, [&] { return !written_.empty() || writer_done_; });
-      if (written_.empty()) return;
-      // Everything in written_ has been written: this sync covers all of it.
-      batch.swap(written_);
-      syncing_ = true;
-      ec = sticky_;
-      file = active_.get();
-      file_first_lsn = active_first_lsn_;
-      observer = observer_;
-    }
-    const auto sync_start = clock::now();
-    std::chrono::nanoseconds sync_time{0}, delay{0};
-    if (!ec) {
-      if (auto r = file->sync(); !r) {
-        ec = errc::sync_failed;
-        record_failure(ec, "fdatasync of segment " + format::segment_name(file_first_lsn) +
-                               " failed: " + r.error().message());
-        log().error("log failed, refusing further appends: {}", failure());
-        work_cv_.notify_all();  // the writer fails what is queued, even if it was waiting out a linger
-      }
-      sync_time = clock::now() - sync_start;
-    }
-    if (!ec) {
-      delay = draw_delay(batch.back().policy.sync_delay, rng);
-      if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    }
-    {
-      // A write that failed while this sync ran fails these groups too: nothing succeeds once
-      // the log has failed, as in serial mode where they would have completed before that write.
-      std::lock_guard lock(mu_);
-      if (sticky_) ec = sticky_;
-    }
-    uint64_t bytes = 0;
-    for (auto& g : batch) {
-      bytes += g.bytes;
-      if (ec) {
-        fail_all(g.entries, ec);
-        continue;
-      }
-      g.stats.sync += sync_time;
-      g.stats.simulated_delay = delay;
-      g.stats.groups_in_sync = static_cast<uint32_t>(batch.size());
-      g.stats.wait_for_sync = sync_start - g.written_at;
-      if (observer) observer(g.stats);
-      for (size_t i = 0; i < g.entries.size(); ++i) g.entries[i].done(g.done[i]);
-    }
-    batch.clear();
-    {
-      std::lock_guard lock(mu_);
-      syncing_ = false;
-      inflight_bytes_ -= bytes;
-    }
-    drained_cv_.notify_one();
-    space_cv_.notify_all();
+  if (active_) {
+    (void)active_->close();
+    active_.reset();
+  }
+  // From the directory, not segments_: a roll that failed half way leaves a file never listed.
+  std::vector<std::string> later;
+  if (auto names = fs_->list(opts_.dir); !names) {
+    note("listing " + opts_.dir, names.error());
+  } else {
+    for (auto& n : *names)
+      if (auto first = format::parse_segment_name(n); first && *first > start.segment)
+        later.push_back(opts_.dir + "/" + n);
+  }
+  for (auto& path : later)
+    if (auto r = fs_->remove(path); !r) note("removing " + path, r.error());
+  if (!later.empty())
+    if (auto r = fs_->sync_dir(opts_.dir); !r) note("fsync of directory " + opts_.dir, r.error());
+  if (start_path.empty()) {
+    problem = "segment " + format::segment_name(start.segment) + " is not known";
+  } else if (auto r = fs_->truncate(start_path, start.offset); !r) {
+    note("truncating " + start_path + " to " + std::to_string(start.offset) + " bytes", r.error());
+  } else if (auto w = fs_->open_writable(start_path); !w) {
+    note("opening " + start_path, w.error());
+  } else {
+    if (auto s = (*w)->sync(); !s) note("fdatasync of " + start_path + " after truncating it", s.error());
+    active_ = std::move(*w);
+    active_first_lsn_ = start.segment;
+  }
+  std::lock_guard lock(mu_);
+  if (problem.empty()) {
+    cut_back_ = true;
+    log().error("the failed group (from lsn {}) was cut off the log: {} truncated to {} bytes{}; nothing a "
+                "producer was told failed will reappear. Fix the cause (free space, check the disk and "
+                "dmesg), then restart kairo: the log accepts writes again only after recovery",
+                first_lsn, start_path, start.offset,
+                later.empty() ? std::string() : ", " + std::to_string(later.size()) + " newer segment(s) removed");
+  } else {
+    log().critical("the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
+                   "that producers were told failed may reappear after a restart",
+                   first_lsn, problem, first_lsn);
+    failure_ += "; cutting the failed group off failed too: " + problem;
   }
 }
 
@@ -570,8 +501,6 @@ void write_ahead_log::close() {
   }
   work_cv_.notify_all();
   space_cv_.notify_all();
-  // The writer (overlap mode) flushes the queue and then tells the syncer it is done.
-  if (writer_thread_.joinable()) writer_thread_.join();
   if (sync_thread_.joinable()) sync_thread_.join();
   if (active_) {
     (void)active_->close();
@@ -582,6 +511,11 @@ void write_ahead_log::close() {
 std::string write_ahead_log::failure() const {
   std::lock_guard lock(mu_);
   return failure_;
+}
+
+bool write_ahead_log::cut_back_done() const {
+  std::lock_guard lock(mu_);
+  return cut_back_;
 }
 
 uint64_t write_ahead_log::next_lsn() const {

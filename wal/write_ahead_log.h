@@ -2,19 +2,20 @@
 // The group-commit write-ahead log: one log for every partition, so that one fdatasync makes
 // every partition's pending appends durable at once.
 //
-// Threads: append(), read(), set_policy() and the getters are thread-safe. The log owns its I/O
-// threads. By default (options::overlap_write_and_sync false) one sync thread cuts a group
-// (flush_policy), writes it with one write() and one fdatasync, then runs the waiters'
-// completions in log order. With overlap_write_and_sync a writer thread cuts and writes groups
-// while a syncer thread fdatasyncs whatever has been written so far and completes, in log
-// order, every group written before that sync began (docs/wal.md: the overlap experiment).
-// Completions run ON THE SYNC(ER) THREAD: they must be short and must not block (post to your
-// own executor). A completion may call append().
+// Threads: append(), read(), set_policy() and the getters are thread-safe. The log owns one I/O
+// thread, the sync thread: it cuts a group (flush_policy), writes it with one write() and one
+// fdatasync, then runs the waiters' completions in log order. Completions run ON THE SYNC
+// THREAD: they must be short and must not block (post to your own executor). A completion may
+// call append(). (Writing group N+1 while group N syncs was tried and measured slower:
+// docs/wal.md, the overlap experiment.)
 //
-// Failure is sticky: once a write or sync fails, every group whose completions have not started
-// (the failing group, groups written but not yet synced, every queued record) and every later
-// append completes with write_failed/sync_failed; failure() says what failed. Nothing is
-// completed successfully that was not covered by a successful sync that began after its write.
+// Failure is sticky: once a write or sync fails, the failing group, every queued record and
+// every later append complete with write_failed/sync_failed; failure() says what failed. The
+// failing group's bytes are cut back off the log (its segment truncated to where the group
+// began, segments it opened removed), so that a restart recovers exactly what was completed
+// successfully; cut_back_done() says whether that worked. Nothing is completed successfully
+// that was not covered by a successful sync that began after its write. The log does not
+// resume: it accepts appends again after a restart (recovery), once the cause is fixed.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -75,11 +76,6 @@ struct group_stats {
   std::chrono::nanoseconds sync{0};        // the real fdatasync(s) that made this group durable
   std::chrono::nanoseconds simulated_delay{0};
   std::chrono::nanoseconds idle_before{0};  // how long the cutting thread sat idle before this cut
-  // Overlap mode only (serial: 1 and 0). One fdatasync can cover several groups; each of them
-  // reports that sync's full `sync` and `simulated_delay`, and how many groups shared it, so
-  // that summing sync/groups_in_sync over groups counts each sync once.
-  uint32_t groups_in_sync = 1;
-  std::chrono::nanoseconds wait_for_sync{0};  // from the end of this group's write to its sync's start
 };
 
 struct options {
@@ -87,10 +83,6 @@ struct options {
   uint64_t segment_bytes = 256u << 20;      // roll to a new segment past this size
   uint64_t max_queue_bytes = 256u << 20;    // append reports queue_full past this many pending bytes
   flush_policy policy;
-  // Experiment (docs/wal.md): write group N+1 while group N syncs, on two threads. Off by
-  // default: it measured no faster than the serial loop (29-37% slower with one appender).
-  // Groups written but not yet completed then also count against max_queue_bytes.
-  bool overlap_write_and_sync = false;
 };
 
 enum class when_full { fail, wait };
@@ -110,7 +102,7 @@ class write_ahead_log {
   // Visits every durable record in log order. Call before the first append.
   result<void> replay(const std::function<void(const record_view&)>& visit) const;
 
-  // Queues a record; O(1), never does I/O. `done` runs once, on the sync(er) thread, after the sync
+  // Queues a record; O(1), never does I/O. `done` runs once, on the sync thread, after the sync
   // that covers the record (or with the error). With when_full::wait the caller blocks while the
   // queue is at its byte bound; with fail, `done` runs inline with queue_full.
   void append(uint32_t stream, uint8_t type, payload data, completion done,
@@ -124,7 +116,7 @@ class write_ahead_log {
 
   void set_policy(const flush_policy& p);  // effective at the next cut
   flush_policy policy() const;
-  // Called on the sync(er) thread for every synced group, in log order, just before its
+  // Called on the sync thread for every synced group, in log order, just before its
   // completions run. Set before the first append.
   void set_observer(std::function<void(const group_stats&)> observer);
 
@@ -134,6 +126,9 @@ class write_ahead_log {
 
   // Empty while healthy; otherwise what failed, in words (sticky).
   std::string failure() const;
+  // After a failure: true once the failed group's bytes have been cut off the log (a restart
+  // then recovers only what was completed successfully).
+  bool cut_back_done() const;
   uint64_t next_lsn() const;
   size_t queued_records() const;
   uint64_t queued_bytes() const;
@@ -153,33 +148,22 @@ class write_ahead_log {
     std::chrono::steady_clock::time_point enqueued;
   };
 
-  // A group the writer has written (or failed to write) and handed to the syncer. Overlap mode.
-  struct written_group {
-    std::deque<entry> entries;
-    std::vector<appended> done;  // where each entry landed; meaningful only if the log is healthy
-    group_stats stats;
-    flush_policy policy;  // as of the cut (for the simulated sync delay)
-    uint64_t bytes = 0;   // framed bytes, counted in inflight_bytes_ until completed
-    std::chrono::steady_clock::time_point written_at;
-  };
-
   write_ahead_log(const options& opts, std::shared_ptr<file_system> fs);
   result<void> recover();
-  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: writing thread, syncer idle
+  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: the sync thread
   // Waits until the policy cuts a group (or shutdown, or a failure drains the queue) and moves
   // it into `group`. Returns false once closing and nothing is queued. `failed` is set when the
   // log has failed: the group must then be failed, not written. The one place groups are cut.
   bool take_group(std::deque<entry>& group, group_stats& stats, flush_policy& policy, std::error_code& failed);
   // Frames `group` into the active segment with write() calls, rolling segments as needed (a
-  // roll syncs the old segment first, after `before_roll`, which may report that the log has
-  // failed meanwhile). No final sync. False on failure, with `ec` set, and `what` set unless
-  // the failure was already recorded.
+  // roll syncs the old segment first). No final sync. False on failure, with `ec` set, and
+  // `what` set unless the failure was already recorded.
   bool write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats,
-                   const std::function<std::error_code()>& before_roll, std::error_code& ec, std::string& what);
-  void run_serial();  // the sync thread, serial mode
-  void run_writer();  // overlap mode
-  void run_syncer();  // overlap mode
-  void wait_syncer_drained();  // overlap mode, writer thread: returns once nothing is written and unsynced
+                   std::error_code& ec, std::string& what);
+  void run();  // the sync thread
+  // After a failed group: removes its bytes from the log (segments it created, the tail of the
+  // one it began in at `start`) and syncs that. Sync thread only.
+  void cut_back(position start, uint64_t first_lsn);
   void fail_all(std::deque<entry>& group, std::error_code ec);
   void record_failure(std::error_code ec, std::string what);
   std::shared_ptr<readable_file> reader_for(uint64_t segment) const;
@@ -199,28 +183,18 @@ class write_ahead_log {
   flush_policy policy_;               // guarded by mu_
   std::function<void(const group_stats&)> observer_;  // guarded by mu_; set before start
 
-  // Overlap mode: the hand-off from the writer to the syncer.
-  std::condition_variable written_cv_;  // the syncer waits here for written groups
-  std::condition_variable drained_cv_;  // the writer waits here at a roll
-  std::deque<written_group> written_;   // guarded by mu_; written, not yet taken by a sync
-  bool syncing_ = false;                // guarded by mu_; the syncer holds groups it has not completed
-  bool writer_done_ = false;            // guarded by mu_
-  uint64_t inflight_bytes_ = 0;         // guarded by mu_; framed bytes written, not yet completed
+  bool cut_back_ = false;              // guarded by mu_; the failed group was removed from the log
 
   mutable std::mutex segments_mu_;
   std::map<uint64_t, segment> segments_;  // guarded by segments_mu_; key: first lsn
 
-  // Owned by the writing thread (the sync thread, or the writer in overlap mode). In overlap
-  // mode the syncer also calls active_->sync(), concurrently with the writer's append(): both
-  // file systems allow one appender and one syncer on a handle. The writer replaces active_
-  // only while the syncer is drained, and the syncer reads the pointer under mu_.
+  // Owned by the sync thread.
   std::unique_ptr<writable_file> active_;
   uint64_t active_first_lsn_ = 0;
   std::vector<std::byte> write_buffer_;
   std::chrono::steady_clock::time_point idle_since_;
 
-  std::thread sync_thread_;    // serial: cuts, writes, syncs, completes; overlap: the syncer
-  std::thread writer_thread_;  // overlap mode only
+  std::thread sync_thread_;  // cuts, writes, syncs, completes
 };
 
 }  // namespace wal

@@ -98,8 +98,22 @@ json policy_json(const engine::produce_pipeline::state& s) {
 
 response route(context& ctx, std::string_view method, std::string_view target, const std::string& body) {
   auto path = target.substr(0, target.find('?'));
-  if (path == "/healthz") return text(200, "ok");
-  if (path == "/readyz") return ctx.ready.load() ? text(200, "ready") : text(503, "not ready: recovering or not listening yet");
+  if (path == "/healthz" || path == "/readyz") {
+    // A failed log refuses every produce until a restart: not ready (take no producers) and
+    // not healthy (someone has to act), with the cause and the remedy in the body.
+    auto storage = ctx.engine.storage();
+    if (!storage.failure.empty())
+      return text(503, "storage failed: " + storage.failure + "\n" +
+                           (storage.failed_group_cut
+                                ? "the failed write was cut off the log: no record a producer was told failed will "
+                                  "reappear after a restart.\n"
+                                : "the failed write could not be cut off the log: records producers were told "
+                                  "failed may reappear after a restart.\n") +
+                           "produce answers KAFKA_STORAGE_ERROR; fetch still serves every acknowledged record.\n"
+                           "fix the cause (free space, check the disk and dmesg), then restart kairo.");
+    if (path == "/healthz") return text(200, "ok");
+    return ctx.ready.load() ? text(200, "ready") : text(503, "not ready: recovering or not listening yet");
+  }
   if (path == "/metrics") {
     if (method != "GET") return text(405, "use GET");
     if (ctx.refresh_gauges) ctx.refresh_gauges();
@@ -122,7 +136,7 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     auto st = ctx.pipeline.current();
     j["profile"] = std::string(engine::to_string(st.active));
     j["policy"] = policy_json(st);
-    j["wal_failure"] = ctx.engine.wal().failure();
+    j["wal_failure"] = ctx.engine.storage().failure;
     j["signals"] = {{"pending_batches", m.pipeline.pending_batches.Value()},
                     {"pending_bytes", m.pipeline.pending_bytes.Value()},
                     {"wal_groups", m.wal.groups.Value()},

@@ -1,5 +1,5 @@
-// Failed writes and syncs are sticky and reach every waiter; a crash keeps exactly what was synced.
-// Every test runs in both modes of the log.
+// Failed writes and syncs are sticky and reach every waiter; the failed group is cut off the log;
+// a crash keeps exactly what was synced.
 #include <catch2/catch.hpp>
 
 #include "tests/wal/test_util.h"
@@ -30,8 +30,8 @@ struct outcome_log {
 };
 
 // A log that holds appends until told, so that a group's composition is known.
-std::unique_ptr<write_ahead_log> held_log(std::shared_ptr<mem_file_system> fs, bool overlap) {
-  auto o = mem_options(overlap);
+std::unique_ptr<write_ahead_log> held_log(std::shared_ptr<mem_file_system> fs) {
+  auto o = mem_options();
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   return *write_ahead_log::open(o, std::move(fs));
@@ -47,10 +47,8 @@ void release(write_ahead_log& w) {
 }  // namespace
 
 TEST_CASE("a failed sync fails every waiter of the group and every later append", "[wal][fault]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto w = held_log(fs, overlap);
+  auto w = held_log(fs);
   REQUIRE(fs->syncs() == 1);  // the new segment's header
   fs->fail_nth_sync(1);
   outcome_log out;
@@ -68,10 +66,8 @@ TEST_CASE("a failed sync fails every waiter of the group and every later append"
 }
 
 TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto w = held_log(fs, overlap);
+  auto w = held_log(fs);
   fs->fail_nth_write(1);
   outcome_log out;
   for (int i = 0; i < 3; ++i) w->append(0, 1, make_payload("w"), out.make());
@@ -83,10 +79,8 @@ TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
 }
 
 TEST_CASE("records queued behind a failing group fail as well, none is acknowledged", "[wal][fault]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.max_group_records = 2;
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
@@ -100,12 +94,10 @@ TEST_CASE("records queued behind a failing group fail as well, none is acknowled
 }
 
 TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wal][fault]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
   std::vector<std::string> acked;
   {
-    auto w = *write_ahead_log::open(mem_options(overlap), fs);
+    auto w = *write_ahead_log::open(mem_options(), fs);
     for (int i = 0; i < 10; ++i) {
       auto s = "ok-" + std::to_string(i);
       REQUIRE(append_sync(*w, 0, s));
@@ -116,18 +108,16 @@ TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wa
     CHECK_FALSE(append_sync(*w, 0, "written-not-synced"));
   }
   fs->crash();
-  auto w = write_ahead_log::open(mem_options(overlap), fs);
+  auto w = write_ahead_log::open(mem_options(), fs);
   REQUIRE(w);
   CHECK(replay_all(**w) == acked);
 }
 
 TEST_CASE("a torn write followed by a crash loses only the unacknowledged group", "[wal][fault]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
   std::vector<std::string> acked;
   {
-    auto w = *write_ahead_log::open(mem_options(overlap), fs);
+    auto w = *write_ahead_log::open(mem_options(), fs);
     for (int i = 0; i < 3; ++i) {
       acked.push_back("acked-" + std::to_string(i));
       REQUIRE(append_sync(*w, 0, acked.back()));
@@ -138,7 +128,99 @@ TEST_CASE("a torn write followed by a crash loses only the unacknowledged group"
     CHECK(torn.error() == errc::write_failed);
   }
   // Even without a crash the torn bytes are on "disk": recovery must cut them.
-  auto w = write_ahead_log::open(mem_options(overlap), fs);
+  auto w = write_ahead_log::open(mem_options(), fs);
   REQUIRE(w);
   CHECK(replay_all(**w) == acked);
+}
+
+namespace {
+
+// Opens a held log, acknowledges `acked` records, then queues `doomed` records as one group
+// with the Nth sync (or write) after that point failing; returns the doomed results.
+struct failed_group_run {
+  std::shared_ptr<mem_file_system> fs = std::make_shared<mem_file_system>();
+  std::vector<std::string> acked;
+  std::vector<std::string> files_before;
+  std::vector<result<appended>> doomed;
+  std::string failure;
+  bool cut = false;
+
+  void run(const options& o, int n_acked, int n_doomed, const std::function<void(mem_file_system&)>& arm) {
+    auto w = *write_ahead_log::open(o, fs);
+    for (int i = 0; i < n_acked; ++i) {
+      acked.push_back("acked-" + std::to_string(i) + std::string(30, 'a'));
+      REQUIRE(append_sync(*w, 0, acked.back()));
+    }
+    files_before = *fs->list(o.dir);
+    auto held = o.policy;
+    held.min_batches = 1000;
+    held.linger = 1h;
+    w->set_policy(held);
+    arm(*fs);
+    outcome_log out;
+    for (int i = 0; i < n_doomed; ++i)
+      w->append(0, 1, make_payload("doomed-" + std::to_string(i) + std::string(30, 'd')), out.make());
+    release(*w);
+    out.wait_for(static_cast<size_t>(n_doomed));
+    doomed = out.results;
+    failure = w->failure();
+    cut = w->cut_back_done();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a failed sync cuts its group off the log: without a crash, reopen finds only acknowledged records",
+          "[wal][fault]") {
+  // The failing group's bytes are in the page cache (the mem fs keeps them without a crash),
+  // exactly what made records whose producers were told KAFKA_STORAGE_ERROR come back.
+  failed_group_run t;
+  t.run(mem_options(), 4, 5, [](mem_file_system& fs) { fs.fail_nth_sync(1); });
+  for (auto& r : t.doomed) CHECK_FALSE(r);
+  CHECK(t.cut);
+  auto w = write_ahead_log::open(mem_options(), t.fs);
+  REQUIRE(w);
+  CHECK(replay_all(**w) == t.acked);
+  CHECK((*w)->next_lsn() == t.acked.size());
+  // The log goes on after the restart, the lsns continue where the acknowledged ones ended.
+  REQUIRE(append_sync(**w, 0, "after restart"));
+  auto all = replay_all(**w);
+  CHECK(all.back() == "after restart");
+}
+
+TEST_CASE("a failed write that landed part of its group is cut back too", "[wal][fault]") {
+  failed_group_run t;
+  t.run(mem_options(), 3, 4, [](mem_file_system& fs) { fs.tear_nth_write(1, 70); });
+  for (auto& r : t.doomed) CHECK(r.error() == errc::write_failed);
+  CHECK(t.cut);
+  auto w = write_ahead_log::open(mem_options(), t.fs);
+  REQUIRE(w);
+  CHECK(replay_all(**w) == t.acked);
+}
+
+TEST_CASE("a group that rolled to a new segment and then failed leaves neither segment holding it",
+          "[wal][fault]") {
+  auto o = mem_options();
+  o.segment_bytes = 400;  // a few records per segment: the doomed group rolls
+  for (int failing_sync : {1, 2, 3}) {
+    // 1: the old segment's sync at the roll; 2: the new segment's header; 3: the group's sync.
+    CAPTURE(failing_sync);
+    failed_group_run t;
+    t.run(o, 2, 8, [&](mem_file_system& fs) { fs.fail_nth_sync(static_cast<uint64_t>(failing_sync)); });
+    for (auto& r : t.doomed) CHECK_FALSE(r);
+    CHECK(t.cut);
+    CHECK(*t.fs->list(o.dir) == t.files_before);  // the segment the roll created is gone
+    auto w = write_ahead_log::open(o, t.fs);
+    REQUIRE(w);
+    CHECK(replay_all(**w) == t.acked);
+  }
+}
+
+TEST_CASE("if the cut itself fails, failure() says that records may reappear", "[wal][fault]") {
+  // A truncate cannot fail in the mem fs; the sync after it can, on a disk whose syncs all fail.
+  failed_group_run t;
+  t.run(mem_options(), 2, 3, [](mem_file_system& fs) { fs.fail_syncs_from_nth(1); });
+  for (auto& r : t.doomed) CHECK_FALSE(r);
+  CHECK_FALSE(t.cut);
+  CHECK_THAT(t.failure, Catch::Contains("cutting the failed group off failed too"));
 }

@@ -1,6 +1,5 @@
-// Group commit: grouping by policy, one sync per group (serial) or per batch of written groups
-// (overlap), log-order completions, backpressure, many threads at once. Every test runs in both
-// modes of the log.
+// Group commit: grouping by policy, one sync per group, log-order completions, backpressure,
+// many threads at once.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -32,12 +31,10 @@ struct observed {
     for (auto& g : groups) n += g.records;
     return n;
   }
-  // Each sync is reported by every group it covered, with how many those were.
+  // One sync per group.
   uint64_t syncs() {
     std::lock_guard lock(mu);
-    double n = 0;
-    for (auto& g : groups) n += 1.0 / g.groups_in_sync;
-    return static_cast<uint64_t>(std::llround(n));
+    return groups.size();
   }
 };
 
@@ -58,10 +55,8 @@ struct batch_waiter {
 }  // namespace
 
 TEST_CASE("each group is synced exactly once and completions run in log order", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<sync_tracking_file_system>();
-  auto w = *write_ahead_log::open(mem_options(overlap), fs);
+  auto w = *write_ahead_log::open(mem_options(), fs);
   const uint64_t syncs_at_open = fs->mem().syncs();
   observed obs;
   w->set_observer(std::ref(obs));
@@ -97,18 +92,13 @@ TEST_CASE("each group is synced exactly once and completions run in log order", 
   for (size_t i = 0; i < completion_order.size(); ++i) REQUIRE(completion_order[i] == i);
   CHECK(not_durable == 0);  // no completion before a sync that began after its record's write
   CHECK(obs.records() == threads * per_thread);
-  // One fdatasync per group (serial) or per batch of written groups (overlap), none extra: the
-  // grouping is what makes the log fast.
+  // One fdatasync per group, none extra: the grouping is what makes the log fast.
   CHECK(fs->mem().syncs() - syncs_at_open == obs.syncs());
-  if (!overlap) CHECK(obs.syncs() == obs.groups.size());
-  for (auto& g : obs.groups) CHECK((overlap || g.groups_in_sync == 1));
   CHECK(obs.groups.size() < completion_order.size());
 }
 
 TEST_CASE("min_batches holds a group until enough records are pending", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 5;
   o.policy.linger = 1h;
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
@@ -137,9 +127,7 @@ TEST_CASE("min_batches holds a group until enough records are pending", "[wal][g
 }
 
 TEST_CASE("linger cuts a group that never reaches min_batches", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 100;
   o.policy.linger = 5ms;
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
@@ -153,9 +141,7 @@ TEST_CASE("linger cuts a group that never reaches min_batches", "[wal][group_com
 }
 
 TEST_CASE("the buffer rule cuts on pending bytes", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   o.policy.buffer_bytes = 100;
@@ -169,9 +155,7 @@ TEST_CASE("the buffer rule cuts on pending bytes", "[wal][group_commit]") {
 }
 
 TEST_CASE("a policy change takes effect at the next cut", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
@@ -187,9 +171,7 @@ TEST_CASE("a policy change takes effect at the next cut", "[wal][group_commit]")
 }
 
 TEST_CASE("group caps bound records and bytes per group", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 50;
   o.policy.linger = 1h;
   o.policy.max_group_records = 7;
@@ -207,9 +189,7 @@ TEST_CASE("group caps bound records and bytes per group", "[wal][group_commit]")
 }
 
 TEST_CASE("the queue is bounded in bytes: fail reports queue_full, wait blocks", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.max_queue_bytes = 1000;
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
@@ -245,10 +225,8 @@ TEST_CASE("the queue is bounded in bytes: fail reports queue_full, wait blocks",
 }
 
 TEST_CASE("close flushes what is queued with reason shutdown, later appends are refused", "[wal][group_commit]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   auto w = *write_ahead_log::open(o, fs);
@@ -270,10 +248,8 @@ TEST_CASE("close flushes what is queued with reason shutdown, later appends are 
 }
 
 TEST_CASE("many threads appending with durable acks all land, exactly once", "[wal][group_commit][stress]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<sync_tracking_file_system>();
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.segment_bytes = 64 << 10;  // several rolls during the run
   o.max_queue_bytes = 16 << 10;  // and appenders held back by the bound
   std::set<std::string> expected;

@@ -31,11 +31,9 @@ std::vector<std::string> sample(size_t n) {
 }  // namespace
 
 TEST_CASE("records round-trip through close and reopen with stream, type and lsn", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto recs = sample(20);
-  auto fs = log_with(recs, mem_options(overlap));
-  auto w = write_ahead_log::open(mem_options(overlap), fs);
+  auto fs = log_with(recs, mem_options());
+  auto w = write_ahead_log::open(mem_options(), fs);
   REQUIRE(w);
   std::vector<record_view> seen;
   std::vector<std::string> payloads;
@@ -60,10 +58,8 @@ TEST_CASE("records round-trip through close and reopen with stream, type and lsn
 }
 
 TEST_CASE("a torn tail is truncated at every byte of the last record", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto recs = sample(5);
-  auto fs = log_with(recs, mem_options(overlap));
+  auto fs = log_with(recs, mem_options());
   const auto full = fs->contents(first_segment);
   const size_t last_size = format::record_header_size + recs.back().size();
   const size_t last_start = full.size() - last_size;
@@ -71,7 +67,7 @@ TEST_CASE("a torn tail is truncated at every byte of the last record", "[wal][re
     CAPTURE(cut);
     auto crashed = std::make_shared<mem_file_system>();
     crashed->set_contents(first_segment, std::vector<std::byte>(full.begin(), full.begin() + static_cast<long>(cut)));
-    auto w = write_ahead_log::open(mem_options(overlap), crashed);
+    auto w = write_ahead_log::open(mem_options(), crashed);
     REQUIRE(w);
     CHECK(replay_all(**w) == std::vector<std::string>(recs.begin(), recs.end() - 1));
     CHECK(crashed->contents(first_segment).size() == last_start);
@@ -82,21 +78,17 @@ TEST_CASE("a torn tail is truncated at every byte of the last record", "[wal][re
 }
 
 TEST_CASE("a segment whose header never completed is removed", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto fs = std::make_shared<mem_file_system>();
   fs->set_contents(first_segment, std::vector<std::byte>(10, std::byte{'K'}));
-  auto w = write_ahead_log::open(mem_options(overlap), fs);
+  auto w = write_ahead_log::open(mem_options(), fs);
   REQUIRE(w);
   CHECK(replay_all(**w).empty());
   CHECK(append_sync(**w, 0, "x"));
 }
 
 TEST_CASE("a bad checksum or bad length in the newest segment truncates the tail there", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
   auto recs = sample(6);
-  auto fs = log_with(recs, mem_options(overlap));
+  auto fs = log_with(recs, mem_options());
   auto bytes = fs->contents(first_segment);
   // Offset of record 3: header + sizes of records 0..2.
   size_t off = format::segment_header_size;
@@ -109,16 +101,14 @@ TEST_CASE("a bad checksum or bad length in the newest segment truncates the tail
   }
   auto damaged = std::make_shared<mem_file_system>();
   damaged->set_contents(first_segment, bytes);
-  auto w = write_ahead_log::open(mem_options(overlap), damaged);
+  auto w = write_ahead_log::open(mem_options(), damaged);
   REQUIRE(w);
   CHECK(replay_all(**w) == std::vector<std::string>(recs.begin(), recs.begin() + 3));
   CHECK(damaged->contents(first_segment).size() == off);
 }
 
 TEST_CASE("segments roll at the configured size and are named by their first lsn", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.segment_bytes = 200;
   auto recs = sample(30);
   auto fs = log_with(recs, o);
@@ -138,9 +128,7 @@ TEST_CASE("segments roll at the configured size and are named by their first lsn
 }
 
 TEST_CASE("corruption inside a sealed segment is an error naming the segment and position", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.segment_bytes = 200;
   auto fs = log_with(sample(30), o);
   auto bytes = fs->contents(first_segment);
@@ -158,9 +146,7 @@ TEST_CASE("corruption inside a sealed segment is an error naming the segment and
 }
 
 TEST_CASE("a missing middle segment is reported, not skipped", "[wal][recovery]") {
-  const bool overlap = GENERATE(false, true);
-  CAPTURE(overlap);
-  auto o = mem_options(overlap);
+  auto o = mem_options();
   o.segment_bytes = 200;
   auto fs = log_with(sample(30), o);
   auto names = *fs->list("/wal");

@@ -36,11 +36,10 @@ inline std::vector<std::string> replay_all(const write_ahead_log& w) {
   return out;
 }
 
-// Tests run in both modes of the log: GENERATE the flag in the test case and pass it here.
-inline options mem_options(bool overlap = false) {
+// An in-memory log in /wal with the default policy.
+inline options mem_options() {
   options o;
   o.dir = "/wal";
-  o.overlap_write_and_sync = overlap;
   return o;
 }
 
