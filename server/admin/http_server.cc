@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -15,13 +16,20 @@ namespace http = beast::http;
 namespace server::admin {
 namespace {
 
-asio::awaitable<void> session(asio::ip::tcp::socket socket, context& ctx) {
+// A request (or the next one on a kept-alive connection) must arrive within this; a scraper
+// that connects and says nothing does not hold its socket for ever.
+constexpr auto request_timeout = std::chrono::seconds(30);
+
+asio::awaitable<void> session(asio::ip::tcp::socket sock, context& ctx) {
+  beast::tcp_stream socket(std::move(sock));
   beast::flat_buffer buffer;
   try {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(1 << 20);
+      socket.expires_after(request_timeout);
       co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
+      socket.expires_never();
       auto& req = parser.get();
       auto r = route(ctx, std::string_view(req.method_string().data(), req.method_string().size()),
                      std::string_view(req.target().data(), req.target().size()), req.body());
@@ -38,15 +46,29 @@ asio::awaitable<void> session(asio::ip::tcp::socket socket, context& ctx) {
     // The client went away or sent something that is not HTTP: nothing to answer.
   }
   boost::system::error_code ec;
-  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, context& ctx) {
+  uint64_t failures = 0;
+  std::chrono::steady_clock::time_point last_log{};
   for (;;) {
     boost::system::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (!acceptor.is_open()) co_return;
+      if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+      // Out of fds or memory: accepting again at once fails again at once, on one core. Wait;
+      // the Kafka listener's connections closing give fds back. Logged once per 5 s.
+      ++failures;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_log >= std::chrono::seconds(5)) {
+        spdlog::warn("admin listener: accept failed: {} ({} time(s) since the last report); pausing 100 ms",
+                     ec.message(), failures);
+        failures = 0;
+        last_log = now;
+      }
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     asio::co_spawn(acceptor.get_executor(), session(std::move(socket), ctx), asio::detached);

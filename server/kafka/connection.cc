@@ -47,7 +47,12 @@ void connection::close(std::string_view why) {
   if (closed_) return;
   closed_ = true;
   broker_.metrics.kafka.connections_open.Decrement();
-  if (!why.empty()) log().info("closing connection from {}: {}", peer_, why);
+  if (uint64_t suppressed = 0; !why.empty() && client_line_allowed(suppressed)) {
+    if (suppressed)
+      log().info("closing connection from {}: {} ({} similar line(s) suppressed)", peer_, why, suppressed);
+    else
+      log().info("closing connection from {}: {}", peer_, why);
+  }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -70,7 +75,16 @@ asio::awaitable<void> connection::read_loop() {
   try {
     for (;;) {
       unsigned char size_bytes[4];
-      co_await asio::async_read(socket_, asio::buffer(size_bytes), use_awaitable);
+      size_t got = co_await socket_.async_read_some(asio::buffer(size_bytes), use_awaitable);
+      if (got < sizeof size_bytes) {  // a prefix that stops half way is a stalled frame too
+        mid_frame_ = true;
+        last_progress_ = std::chrono::steady_clock::now();
+        while (got < sizeof size_bytes) {
+          got += co_await socket_.async_read_some(asio::buffer(size_bytes + got, sizeof size_bytes - got), use_awaitable);
+          last_progress_ = std::chrono::steady_clock::now();
+        }
+        mid_frame_ = false;
+      }
       const int32_t size = static_cast<int32_t>((uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) |
                                                 (uint32_t(size_bytes[2]) << 8) | uint32_t(size_bytes[3]));
       if (size < 8 || static_cast<uint64_t>(size) > broker_.config.max_request_bytes) {
@@ -102,6 +116,11 @@ asio::awaitable<void> connection::read_loop() {
 asio::awaitable<std::shared_ptr<std::vector<std::byte>>> connection::read_frame(size_t size) {
   constexpr size_t chunk_bytes = 64 << 10;
   auto& budget = *broker_.frames;
+  if (size > budget.limit()) {
+    close("request frame size " + std::to_string(size) + " is larger than --max-buffered-request-bytes " +
+          std::to_string(budget.limit()));
+    co_return nullptr;
+  }
   // Released however the read ends (a close, an error, the frame handed on).
   struct hold {
     partial_frames& b;
@@ -116,20 +135,40 @@ asio::awaitable<std::shared_ptr<std::vector<std::byte>>> connection::read_frame(
     const size_t n = std::min(chunk_bytes, size - at);
     if (frame->capacity() < at + n) {
       // Grow geometrically (bounded by the frame), and count the capacity, not the size: what is
-      // counted is what is allocated.
+      // counted is what is allocated. When the budget is spent the frame waits (its bytes stay
+      // in the socket: TCP pushes back on the client), as Kafka mutes a channel while its
+      // memory pool is exhausted. A frame of one chunk holds nothing while it waits, so small
+      // requests (most of them) wait as long as their read timeout allows. A bigger frame
+      // waits while holding what it has, so big frames can starve each other: one that could
+      // not grow for a second is refused, which frees its share for the rest.
       const size_t cap = std::min(size, std::max(at + n, 2 * frame->capacity()));
-      if (!budget.try_acquire(cap - held.bytes)) {
-        mid_frame_ = false;
-        close("request frames being received already hold --max-buffered-request-bytes " +
-              std::to_string(budget.limit()) + "; this " + std::to_string(size) + "-byte frame is refused");
-        co_return nullptr;
+      const auto waiting_since = std::chrono::steady_clock::now();
+      while (!budget.try_acquire(cap - held.bytes)) {
+        if (held.bytes > 0 && std::chrono::steady_clock::now() - waiting_since > std::chrono::seconds(1)) {
+          mid_frame_ = false;
+          close("request frames being received hold all of --max-buffered-request-bytes " +
+                std::to_string(budget.limit()) + " and this " + std::to_string(size) +
+                "-byte frame could not grow for 1 s; refused");
+          co_return nullptr;
+        }
+        asio::steady_timer pause(socket_.get_executor(), std::chrono::milliseconds(10));
+        boost::system::error_code ec;
+        co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (closed_ || draining_) {
+          mid_frame_ = false;
+          co_return nullptr;
+        }
       }
       held.bytes = cap;
       frame->reserve(cap);
     }
     frame->resize(at + n);
-    co_await asio::async_read(socket_, asio::buffer(frame->data() + at, n), use_awaitable);
-    last_progress_ = std::chrono::steady_clock::now();
+    // Progress is every read that brings bytes, not every chunk: a frame arriving slowly but
+    // steadily is not a stalled one.
+    for (size_t got = 0; got < n;) {
+      got += co_await socket_.async_read_some(asio::buffer(frame->data() + at + got, n - got), use_awaitable);
+      last_progress_ = std::chrono::steady_clock::now();
+    }
   }
   mid_frame_ = false;
   co_return frame;
