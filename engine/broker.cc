@@ -40,9 +40,11 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
     m->names_by_id_.emplace(rec.id, rec.name);
   }
 
-  auto w = wal::write_ahead_log::open(m->cfg_.wal, m->fs_);
+  std::string problem;
+  auto w = wal::write_ahead_log::open(m->cfg_.wal, m->fs_, &problem);
   if (!w) {
-    log().error("cannot open the write-ahead log in {}: {}", m->cfg_.wal.dir, w.error().message());
+    log().error("cannot open the write-ahead log in {}: {}", m->cfg_.wal.dir,
+                problem.empty() ? w.error().message() : problem);
     return fail(errc::storage_error);
   }
   m->wal_ = std::move(*w);

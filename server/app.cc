@@ -90,8 +90,9 @@ int run_serve(const serve_config& config) {
   auto opened = engine::log_manager::open(ecfg, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()),
                                           coordinators.loader());
   if (!opened) {
-    spdlog::critical("cannot open the data directory {}: {} (see the error above for the file and cause)",
-                     config.data_dir, opened.error().message());
+    spdlog::critical("kairo cannot start: the data directory {} could not be opened (the error above names the "
+                     "file, the operation and the cause)",
+                     config.data_dir);
     return 1;
   }
   auto& eng = **opened;

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""Disk full under a real server (confluent-kafka, acks=all, no retries).
+"""Disk full under a real server (confluent-kafka, acks=all, no retries); startup refusals.
+
+Refusals: a data directory that cannot be created, a WAL directory that is a file, a corrupt
+sealed segment: kairo exits 1 with a line naming the path, the operation and the cause.
 
 The data directory is a small tmpfs (or, where this process may not mount, the server gets a
 file-size limit through prlimit: its writes then fail with EFBIG the same way). A producer
@@ -97,7 +100,39 @@ def consume_values(server, expected):
     return [m.value().decode()[:16].rstrip("-") for m in msgs]
 
 
+def refusal(server, data_dir):
+    """Runs a second kairo on `data_dir` (ports of its own) and returns (exit code, output)."""
+    port, admin = harness.free_ports(2)
+    r = subprocess.run([server.binary, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
+                        "--admin-listen", f"127.0.0.1:{admin}"], capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
 def test(server):
+    with step("startup refusals name the path, the operation and the cause in words"):
+        base = os.path.join(server.tmp, "refusals")
+        os.makedirs(base)
+        blocker = os.path.join(base, "a-file")
+        open(blocker, "w").close()
+        code, out = refusal(server, os.path.join(blocker, "data"))
+        check_eq(code, 1, "exit code when the data directory cannot be created")
+        check(f"{blocker}/data" in out and "Not a directory" in out, f"refusal: {out[-400:]!r}")
+        wal_is_file = os.path.join(base, "wal-is-a-file")
+        os.makedirs(wal_is_file)
+        open(os.path.join(wal_is_file, "wal"), "w").close()
+        code, out = refusal(server, wal_is_file)
+        check_eq(code, 1, "exit code when the WAL directory is a file")
+        check(f"{wal_is_file}/wal" in out and "cannot create log directory" in out and "Not a directory" in out,
+              f"refusal: {out[-400:]!r}")
+        bad_segment = os.path.join(base, "bad-segment")
+        os.makedirs(os.path.join(bad_segment, "wal"))
+        for name in ("00000000000000000000.wal", "00000000000000000005.wal"):
+            with open(os.path.join(bad_segment, "wal", name), "wb") as f:
+                f.write(b"not a segment header, not a record" * 4)
+        code, out = refusal(server, bad_segment)
+        check_eq(code, 1, "exit code on a corrupt sealed segment")
+        check("00000000000000000000.wal" in out and "corrupt at byte 0" in out, f"refusal: {out[-400:]!r}")
+
     mounted = False
     try:
         with step("the data directory on a small filesystem"):
