@@ -120,7 +120,7 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
       while (!stop.load(std::memory_order_relaxed)) {
         bool done = false, ok = false;
         const auto t0 = steady_clock::now();
-        w.append(static_cast<uint32_t>(t), 1, wal::payload{data, std::span<const std::byte>(*data)},
+        auto queued = w.append(static_cast<uint32_t>(t), 1, wal::payload{data, std::span<const std::byte>(*data)},
                  [&](const wal::result<wal::appended>& r) {
                    std::lock_guard lock(mu);
                    done = true;
@@ -128,6 +128,10 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
                    cv.notify_one();
                  },
                  wal::when_full::wait);
+        if (!queued) {
+          std::fprintf(stderr, "append refused: %s\n", queued.error().message().c_str());
+          std::exit(1);
+        }
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return done; });
         if (!ok) {

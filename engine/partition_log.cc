@@ -15,12 +15,6 @@ std::error_code from_wal_error(std::error_code ec) {
   return errc::storage_error;
 }
 
-namespace {
-// The call whose wal.append() this thread is inside: a completion that runs while this is set
-// for its own call is the WAL refusing inline.
-thread_local const void* t_appending = nullptr;
-}  // namespace
-
 // The shared state of one append() call: it finishes when every appended batch completed and
 // append() itself let go of its reference.
 struct partition_log::append_call {
@@ -49,7 +43,6 @@ struct partition_log::append_call {
   // Written by append() before its own release; read by whoever releases last.
   int64_t base_offset = 0;
   int64_t log_start_offset = 0;
-  bool refused_inline = false;  // only touched by the thread inside append()
   std::mutex mu;
   std::error_code error;  // guarded by mu; the first failure
 };
@@ -150,12 +143,11 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
     set_base_offset(bytes, base);
     next_offset_ = base + int64_t{b.header.last_offset_delta} + 1;
     const index_entry entry{base, next_offset_ - 1, b.header.max_timestamp, b.header.max_timestamp, {}, 0};
-    t_appending = call.get();
-    wal.append(stream_, wal_type_record_batch, wal::payload{owner, bytes},
-               [self, call, entry](const wal::result<wal::appended>& r) { self->on_durable(*call, entry, r); });
-    t_appending = nullptr;
-    if (call->refused_inline) {
+    auto queued = wal.append(stream_, wal_type_record_batch, wal::payload{owner, bytes},
+                             [self, call, entry](const wal::result<wal::appended>& r) { self->on_durable(*call, entry, r); });
+    if (!queued) {
       // Offsets from this batch on never reached the WAL queue: hand them out again, stop here.
+      call->note_failure(from_wal_error(queued.error()));
       next_offset_ = base;
       refused = i;
       break;
@@ -194,22 +186,9 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
   // its first offset keeps holding the last stable offset back until the marker is durable.
   auto closed = producers_.end_txn(producer_id, epoch, commit, offset, coordinator_epoch, now);
   if (closed) closing_txns_.insert(closed->first_offset);
-  // A completion that runs while t_appending is this token is the WAL refusing inline.
-  struct refusal {
-    bool refused = false;
-    std::error_code error;
-  };
-  auto token = std::make_shared<refusal>();
   auto answer = std::make_shared<std::function<void(const result<int64_t>&)>>(std::move(done));
-  t_appending = token.get();
-  wal.append(stream_, wal_type_record_batch, wal::payload{batch, std::span<const std::byte>(*batch)},
-             [self, entry, closed, token, answer](const wal::result<wal::appended>& r) {
-               if (t_appending == token.get()) {
-                 // Inline, under mu_: append_marker answers once it has let go of the lock.
-                 token->refused = true;
-                 token->error = from_wal_error(r ? std::error_code(errc::storage_error) : r.error());
-                 return;
-               }
+  auto queued = wal.append(stream_, wal_type_record_batch, wal::payload{batch, std::span<const std::byte>(*batch)},
+             [self, entry, closed, answer](const wal::result<wal::appended>& r) {
                std::unordered_map<uint64_t, wake_fn> wake;
                std::vector<waiting_duplicate> dups;
                int64_t start = 0;
@@ -238,8 +217,7 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
                for (auto& [id, fn] : wake) fn();
                (*answer)(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
              });
-  t_appending = nullptr;
-  if (token->refused) {
+  if (!queued) {
     // Never queued: the offset goes back, the transaction is open again.
     next_offset_ = offset;
     if (closed) {
@@ -247,7 +225,7 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
       producers_.reopen_txn(*closed);
     }
     lock.unlock();
-    (*answer)(fail(token->error));
+    (*answer)(fail(from_wal_error(queued.error())));
   }
 }
 
@@ -269,13 +247,6 @@ std::vector<partition_log::waiting_duplicate> partition_log::take_duplicates(boo
 }
 
 void partition_log::on_durable(append_call& call, index_entry entry, const wal::result<wal::appended>& r) {
-  if (t_appending == &call) {
-    // The WAL refused at append and runs us inline, inside append() under mu_: append() accounts
-    // for this batch.
-    call.note_failure(r ? std::error_code(errc::storage_error) : from_wal_error(r.error()));
-    call.refused_inline = true;
-    return;
-  }
   std::unordered_map<uint64_t, wake_fn> wake;
   std::vector<waiting_duplicate> dups;
   int64_t start = 0;

@@ -3,11 +3,31 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "wal/crc32c.h"
+
 namespace wal::format {
+
+inline void put_u32(std::byte* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = std::byte(v >> (8 * i));
+}
+inline void put_u64(std::byte* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = std::byte(v >> (8 * i));
+}
+inline uint32_t get_u32(const std::byte* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<uint32_t>(p[i]);
+  return v;
+}
+inline uint64_t get_u64(const std::byte* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<uint64_t>(p[i]);
+  return v;
+}
 
 // Segment file: header, then records back to back.
 inline constexpr char segment_magic[8] = {'K', 'A', 'I', 'R', 'O', 'W', 'A', 'L'};
@@ -44,21 +64,54 @@ inline std::optional<uint64_t> parse_segment_name(std::string_view name) {
   return v;
 }
 
-inline void put_u32(std::byte* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = std::byte(v >> (8 * i));
+// Field offsets of the segment header and of a record header: the writer, the scanner and
+// read_verified all go through the functions below, so the layout lives in one place.
+inline constexpr size_t segment_version_at = 8, segment_first_lsn_at = 12, segment_crc_at = 20;
+inline constexpr size_t record_crc_at = 0, record_length_at = 4, record_type_at = 8, record_stream_at = 9,
+                        record_lsn_at = 13;
+
+inline void encode_segment_header(std::byte* out, uint64_t first_lsn) {
+  std::memcpy(out, segment_magic, sizeof segment_magic);
+  put_u32(out + segment_version_at, segment_version);
+  put_u64(out + segment_first_lsn_at, first_lsn);
+  put_u32(out + segment_crc_at, crc32c::value(out, segment_crc_at));
 }
-inline void put_u64(std::byte* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = std::byte(v >> (8 * i));
+
+struct segment_header {
+  bool magic_ok;
+  bool crc_ok;
+  uint32_t version;
+  uint64_t first_lsn;
+};
+inline segment_header decode_segment_header(const std::byte* h) {
+  return {std::memcmp(h, segment_magic, sizeof segment_magic) == 0,
+          get_u32(h + segment_crc_at) == crc32c::value(h, segment_crc_at), get_u32(h + segment_version_at),
+          get_u64(h + segment_first_lsn_at)};
 }
-inline uint32_t get_u32(const std::byte* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<uint32_t>(p[i]);
-  return v;
+
+struct record_header {
+  uint32_t crc;
+  uint32_t length;  // payload bytes
+  uint8_t type;
+  uint32_t stream;
+  uint64_t lsn;
+};
+inline record_header decode_record_header(const std::byte* h) {
+  return {get_u32(h + record_crc_at), get_u32(h + record_length_at), std::to_integer<uint8_t>(h[record_type_at]),
+          get_u32(h + record_stream_at), get_u64(h + record_lsn_at)};
 }
-inline uint64_t get_u64(const std::byte* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<uint64_t>(p[i]);
-  return v;
+// The crc a record must carry: over everything after the crc field, header and payload
+// (`framed` = record_header_size + payload length, all of it at `record`).
+inline uint32_t record_crc(const std::byte* record, size_t framed) {
+  return crc32c::value(record + record_crc_covered_from, framed - record_crc_covered_from);
+}
+// Frames a record whose payload is already at record + record_header_size.
+inline void seal_record(std::byte* record, uint32_t length, uint8_t type, uint32_t stream, uint64_t lsn) {
+  put_u32(record + record_length_at, length);
+  record[record_type_at] = std::byte{type};
+  put_u32(record + record_stream_at, stream);
+  put_u64(record + record_lsn_at, lsn);
+  put_u32(record + record_crc_at, record_crc(record, record_header_size + length));
 }
 
 }  // namespace wal::format

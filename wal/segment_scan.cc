@@ -4,17 +4,9 @@
 #include <cstring>
 #include <vector>
 
-#include "wal/crc32c.h"
 #include "wal/format.h"
 
 namespace wal {
-
-void encode_segment_header(std::byte* out, uint64_t first_lsn) {
-  std::memcpy(out, format::segment_magic, sizeof format::segment_magic);
-  format::put_u32(out + 8, format::segment_version);
-  format::put_u64(out + 12, first_lsn);
-  format::put_u32(out + 20, crc32c::value(out, 20));
-}
 
 namespace {
 
@@ -58,22 +50,22 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
     out.problem = "segment header is incomplete (" + std::to_string(file_size) + " bytes)";
     return out;
   }
-  const std::byte* h = w.data(0);
-  if (std::memcmp(h, format::segment_magic, sizeof format::segment_magic) != 0) {
+  const auto h = format::decode_segment_header(w.data(0));
+  if (!h.magic_ok) {
     out.problem = "segment header has the wrong magic";
     return out;
   }
-  if (format::get_u32(h + 20) != crc32c::value(h, 20)) {
+  if (!h.crc_ok) {
     out.problem = "segment header checksum mismatch";
     return out;
   }
-  if (format::get_u32(h + 8) != format::segment_version) {
-    out.problem = "segment format version " + std::to_string(format::get_u32(h + 8)) + " is not supported";
+  if (h.version != format::segment_version) {
+    out.problem = "segment format version " + std::to_string(h.version) + " is not supported";
     return out;
   }
-  if (format::get_u64(h + 12) != first_lsn) {
-    out.problem = "segment header names first lsn " + std::to_string(format::get_u64(h + 12)) +
-                  " but the file name says " + std::to_string(first_lsn);
+  if (h.first_lsn != first_lsn) {
+    out.problem = "segment header names first lsn " + std::to_string(h.first_lsn) + " but the file name says " +
+                  std::to_string(first_lsn);
     return out;
   }
   out.header_ok = true;
@@ -87,9 +79,8 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
       out.problem = "record header cut short at byte " + std::to_string(off);
       return out;
     }
-    const std::byte* r = w.data(off);
-    const uint32_t crc = format::get_u32(r);
-    const uint32_t len = format::get_u32(r + 4);
+    const auto rh = format::decode_record_header(w.data(off));
+    const uint32_t len = rh.length;
     if (len > format::max_record_payload) {
       out.problem = "record length " + std::to_string(len) + " at byte " + std::to_string(off) + " is out of bounds";
       return out;
@@ -102,20 +93,19 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
                     std::to_string(file_size - off) + " remain)";
       return out;
     }
-    r = w.data(off);
-    const size_t covered = format::record_header_size - format::record_crc_covered_from + len;
-    if (crc32c::value(r + format::record_crc_covered_from, covered) != crc) {
+    const std::byte* r = w.data(off);
+    if (format::record_crc(r, format::record_header_size + len) != rh.crc) {
       out.problem = "record checksum mismatch at byte " + std::to_string(off);
       return out;
     }
-    const uint64_t lsn = format::get_u64(r + 13);
+    const uint64_t lsn = rh.lsn;
     if (lsn != out.next_lsn) {
       out.problem = "record at byte " + std::to_string(off) + " has lsn " + std::to_string(lsn) + ", expected " +
                     std::to_string(out.next_lsn);
       return out;
     }
     if (visit) {
-      record_view v{lsn, position{first_lsn, off}, std::to_integer<uint8_t>(r[8]), format::get_u32(r + 9),
+      record_view v{lsn, position{first_lsn, off}, rh.type, rh.stream,
                     std::span<const std::byte>(r + format::record_header_size, len)};
       (*visit)(v);
     }

@@ -21,7 +21,4 @@ struct scan_outcome {
 result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size, uint64_t first_lsn,
                                   const std::function<void(const record_view&)>* visit);
 
-// Encodes a segment header for `first_lsn` into out[0, segment_header_size).
-void encode_segment_header(std::byte* out, uint64_t first_lsn);
-
 }  // namespace wal

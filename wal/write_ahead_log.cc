@@ -4,7 +4,6 @@
 #include <cstring>
 #include <random>
 
-#include "wal/crc32c.h"
 #include "wal/errc.h"
 #include "wal/format.h"
 #include "wal/logger.h"
@@ -144,7 +143,7 @@ result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
     return fail(errc::write_failed);
   }
   std::byte header[format::segment_header_size];
-  encode_segment_header(header, first_lsn);
+  format::encode_segment_header(header, first_lsn);
   if (auto r = (*w)->append(header); !r) {
     record_failure(errc::write_failed, "writing header of " + path + ": " + r.error().message());
     return fail(errc::write_failed);
@@ -196,22 +195,18 @@ result<void> write_ahead_log::replay(const std::function<void(const record_view&
   return {};
 }
 
-void write_ahead_log::append(uint32_t stream, uint8_t type, payload data, completion done, when_full full) {
+result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data, completion done,
+                                     when_full full) {
   const size_t size = framed_size(data);
+  if (data.bytes.size() > format::max_record_payload || size + format::segment_header_size > opts_.segment_bytes)
+    return fail(errc::record_too_large);
   std::unique_lock lock(mu_);
-  auto refuse = [&](std::error_code ec) {
-    lock.unlock();
-    done(fail(ec));
-  };
-  if (data.bytes.size() > format::max_record_payload ||
-      size + format::segment_header_size > opts_.segment_bytes)
-    return refuse(errc::record_too_large);
   for (;;) {
-    if (sticky_) return refuse(sticky_);
-    if (closing_) return refuse(errc::closed);
+    if (sticky_) return fail(sticky_);
+    if (closing_) return fail(errc::closed);
     // A record larger than the whole bound still goes alone into an empty log.
     if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_bytes_ == 0) break;
-    if (full == when_full::fail) return refuse(errc::queue_full);
+    if (full == when_full::fail) return fail(errc::queue_full);
     space_cv_.wait(lock);
   }
   queue_.push_back(entry{next_lsn_++, stream, type, std::move(data), std::move(done), clock::now()});
@@ -221,6 +216,7 @@ void write_ahead_log::append(uint32_t stream, uint8_t type, payload data, comple
                     queue_bytes_ >= policy_.buffer_bytes;
   lock.unlock();
   if (wake) work_cv_.notify_one();
+  return {};
 }
 
 void write_ahead_log::fail_all(std::deque<entry>& group, std::error_code ec) {
@@ -316,13 +312,9 @@ bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<ap
     const size_t at = write_buffer_.size();
     write_buffer_.resize(at + size);
     std::byte* h = write_buffer_.data() + at;
-    format::put_u32(h + 4, static_cast<uint32_t>(e.data.bytes.size()));
-    h[8] = std::byte{e.type};
-    format::put_u32(h + 9, e.stream);
-    format::put_u64(h + 13, e.lsn);
     if (!e.data.bytes.empty())
       std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
-    format::put_u32(h, crc32c::value(h + format::record_crc_covered_from, size - format::record_crc_covered_from));
+    format::seal_record(h, static_cast<uint32_t>(e.data.bytes.size()), e.type, e.stream, e.lsn);
     done[i] = appended{e.lsn, position{active_first_lsn_, active_->size() + at},
                        static_cast<uint32_t>(e.data.bytes.size())};
     stats.records++;
@@ -456,14 +448,13 @@ result<std::vector<std::byte>> write_ahead_log::read_verified(position pos) cons
   auto got = reader->read_at(pos.offset, h);
   if (!got) return fail(errc::io_error);
   if (*got != sizeof h) return fail(errc::bad_position);
-  const uint32_t len = format::get_u32(h + 4);
+  const uint32_t len = format::decode_record_header(h).length;
   if (len > format::max_record_payload) return fail(errc::bad_position);
   std::vector<std::byte> rec(format::record_header_size + len);
   got = reader->read_at(pos.offset, rec);
   if (!got) return fail(errc::io_error);
   if (*got != rec.size()) return fail(errc::bad_position);
-  if (crc32c::value(rec.data() + format::record_crc_covered_from, rec.size() - format::record_crc_covered_from) !=
-      format::get_u32(rec.data()))
+  if (format::record_crc(rec.data(), rec.size()) != format::decode_record_header(rec.data()).crc)
     return fail(errc::corrupt_segment);
   rec.erase(rec.begin(), rec.begin() + format::record_header_size);
   return rec;

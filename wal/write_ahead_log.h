@@ -103,10 +103,11 @@ class write_ahead_log {
   result<void> replay(const std::function<void(const record_view&)>& visit) const;
 
   // Queues a record; O(1), never does I/O. `done` runs once, on the sync thread, after the sync
-  // that covers the record (or with the error). With when_full::wait the caller blocks while the
-  // queue is at its byte bound; with fail, `done` runs inline with queue_full.
-  void append(uint32_t stream, uint8_t type, payload data, completion done,
-              when_full full = when_full::fail);
+  // that covers the record (or with the error). A record refused at once (too large, queue full
+  // with when_full::fail, log closed or failed) is not queued: append returns the error and
+  // `done` never runs. With when_full::wait the caller blocks while the queue is at its bound.
+  [[nodiscard]] result<void> append(uint32_t stream, uint8_t type, payload data, completion done,
+                                    when_full full = when_full::fail);
 
   // Reads the payload of the record at `pos` (as returned in appended/record_view) into `out`,
   // which must be exactly the payload size. Thread-safe; reads durable records only.

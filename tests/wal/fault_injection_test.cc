@@ -52,7 +52,7 @@ TEST_CASE("a failed sync fails every waiter of the group and every later append"
   REQUIRE(fs->syncs() == 1);  // the new segment's header
   fs->fail_nth_sync(1);
   outcome_log out;
-  for (int i = 0; i < 5; ++i) w->append(0, 1, make_payload("doomed"), out.make());
+  for (int i = 0; i < 5; ++i) REQUIRE(w->append(0, 1, make_payload("doomed"), out.make()));
   release(*w);
   out.wait_for(5);
   for (auto& r : out.results) {
@@ -70,7 +70,7 @@ TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
   auto w = held_log(fs);
   fs->fail_nth_write(1);
   outcome_log out;
-  for (int i = 0; i < 3; ++i) w->append(0, 1, make_payload("w"), out.make());
+  for (int i = 0; i < 3; ++i) REQUIRE(w->append(0, 1, make_payload("w"), out.make()));
   release(*w);
   out.wait_for(3);
   for (auto& r : out.results) CHECK(r.error() == errc::write_failed);
@@ -87,7 +87,7 @@ TEST_CASE("records queued behind a failing group fail as well, none is acknowled
   auto w = *write_ahead_log::open(o, fs);
   fs->fail_nth_sync(1);
   outcome_log out;
-  for (int i = 0; i < 6; ++i) w->append(0, 1, make_payload("q"), out.make());
+  for (int i = 0; i < 6; ++i) REQUIRE(w->append(0, 1, make_payload("q"), out.make()));
   release(*w);
   out.wait_for(6);
   for (auto& r : out.results) CHECK_FALSE(r);
@@ -159,7 +159,7 @@ struct failed_group_run {
     arm(*fs);
     outcome_log out;
     for (int i = 0; i < n_doomed; ++i)
-      w->append(0, 1, make_payload("doomed-" + std::to_string(i) + std::string(30, 'd')), out.make());
+      REQUIRE(w->append(0, 1, make_payload("doomed-" + std::to_string(i) + std::string(30, 'd')), out.make()));
     release(*w);
     out.wait_for(static_cast<size_t>(n_doomed));
     doomed = out.results;

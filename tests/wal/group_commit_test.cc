@@ -71,7 +71,7 @@ TEST_CASE("each group is synced exactly once and completions run in log order", 
     ts.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
         auto done = waiter.make();
-        w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + ":" + std::to_string(i)),
+        auto q = w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + ":" + std::to_string(i)),
                   [&, done](const result<appended>& r) {
                     REQUIRE(r);
                     if (!fs->covers("/wal", *r)) not_durable++;
@@ -82,6 +82,7 @@ TEST_CASE("each group is synced exactly once and completions run in log order", 
                     done(r);
                   },
                   when_full::wait);
+        if (!q) done(fail(q.error()));  // refused at once: counted as failed
       }
     });
   for (auto& t : ts) t.join();
@@ -105,7 +106,7 @@ TEST_CASE("min_batches holds a group until enough records are pending", "[wal][g
   observed obs;
   w->set_observer(std::ref(obs));
   batch_waiter waiter(12);
-  for (int i = 0; i < 12; ++i) w->append(0, 1, make_payload("r"), waiter.make());
+  for (int i = 0; i < 12; ++i) REQUIRE(w->append(0, 1, make_payload("r"), waiter.make()));
   // Each cut takes at least 5, so at most 4 can be left waiting for the hour-long linger: wait
   // for the rest, then let close flush the leftover with reason shutdown.
   while (waiter.left.load() > 4) std::this_thread::sleep_for(1ms);
@@ -160,7 +161,7 @@ TEST_CASE("a policy change takes effect at the next cut", "[wal][group_commit]")
   o.policy.linger = 1h;
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
   batch_waiter waiter(3);
-  for (int i = 0; i < 3; ++i) w->append(0, 1, make_payload("held"), waiter.make());
+  for (int i = 0; i < 3; ++i) REQUIRE(w->append(0, 1, make_payload("held"), waiter.make()));
   auto all = waiter.all.get_future();
   CHECK(all.wait_for(50ms) == std::future_status::timeout);  // held by the policy, not lost
   auto p = w->policy();
@@ -179,7 +180,7 @@ TEST_CASE("group caps bound records and bytes per group", "[wal][group_commit]")
   observed obs;
   w->set_observer(std::ref(obs));
   batch_waiter waiter(50);
-  for (int i = 0; i < 50; ++i) w->append(0, 1, make_payload("c"), waiter.make());
+  for (int i = 0; i < 50; ++i) REQUIRE(w->append(0, 1, make_payload("c"), waiter.make()));
   auto p = w->policy();
   p.min_batches = 1;  // let the tail drain
   w->set_policy(p);
@@ -196,22 +197,22 @@ TEST_CASE("the queue is bounded in bytes: fail reports queue_full, wait blocks",
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
   std::atomic<int> ok{0}, full{0};
   auto count = [&](const result<appended>& r) {
-    if (r)
-      ok++;
-    else if (r.error() == errc::queue_full)
-      full++;
+    if (r) ok++;
   };
-  for (int i = 0; i < 20; ++i) w->append(0, 1, make_payload(std::string(100, 'q')), count);
+  for (int i = 0; i < 20; ++i) {
+    auto queued = w->append(0, 1, make_payload(std::string(100, 'q')), count);
+    if (!queued && queued.error() == errc::queue_full) full++;  // refused at once, never completed
+  }
   CHECK(full > 0);
   CHECK(w->queued_bytes() <= 1000);
   const int queued = 20 - full;
 
   std::atomic<bool> waited_done{false};
   std::thread blocked([&] {
-    w->append(0, 1, make_payload(std::string(100, 'w')), [&](const result<appended>& r) {
+    CHECK(w->append(0, 1, make_payload(std::string(100, 'w')), [&](const result<appended>& r) {
       CHECK(r);
       waited_done = true;
-    }, when_full::wait);
+    }, when_full::wait));
   });
   std::this_thread::sleep_for(20ms);
   CHECK_FALSE(waited_done);
@@ -233,15 +234,17 @@ TEST_CASE("close flushes what is queued with reason shutdown, later appends are 
   observed obs;
   w->set_observer(std::ref(obs));
   batch_waiter waiter(4);
-  for (int i = 0; i < 4; ++i) w->append(0, 1, make_payload("s"), waiter.make());
+  for (int i = 0; i < 4; ++i) REQUIRE(w->append(0, 1, make_payload("s"), waiter.make()));
   w->close();
   waiter.all.get_future().wait();
   CHECK(waiter.failed == 0);
   REQUIRE(obs.groups.size() == 1);
   CHECK(obs.groups[0].reason == flush_reason::shutdown);
-  std::error_code after;
-  w->append(0, 1, make_payload("late"), [&](const result<appended>& r) { after = r.error(); });
-  CHECK(after == errc::closed);
+  bool completed = false;
+  auto late = w->append(0, 1, make_payload("late"), [&](const result<appended>&) { completed = true; });
+  REQUIRE_FALSE(late);
+  CHECK(late.error() == errc::closed);
+  CHECK_FALSE(completed);  // a refusal is returned, never also completed
   auto reopened = write_ahead_log::open(o, fs);
   REQUIRE(reopened);
   CHECK(replay_all(**reopened).size() == 4);
@@ -264,13 +267,14 @@ TEST_CASE("many threads appending with durable acks all land, exactly once", "[w
       ts.emplace_back([&, t] {
         for (int i = 0; i < per_thread; ++i) {
           auto done = waiter.make();
-          w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + "/" + std::to_string(i)),
+          auto q = w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + "/" + std::to_string(i)),
                     [&, done](const result<appended>& r) {
                       if (r && !fs->covers("/wal", *r)) not_durable++;
                       if (r && r->lsn != next_lsn.fetch_add(1, std::memory_order_relaxed)) out_of_order++;
                       done(r);
                     },
                     when_full::wait);
+          if (!q) done(fail(q.error()));
         }
       });
     for (int t = 0; t < threads; ++t)

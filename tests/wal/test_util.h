@@ -25,7 +25,8 @@ inline std::string to_string(std::span<const std::byte> b) {
 inline result<appended> append_sync(write_ahead_log& w, uint32_t stream, const std::string& s) {
   std::promise<result<appended>> p;
   auto f = p.get_future();
-  w.append(stream, 1, make_payload(s), [&p](const result<appended>& r) { p.set_value(r); });
+  if (auto queued = w.append(stream, 1, make_payload(s), [&p](const result<appended>& r) { p.set_value(r); }); !queued)
+    return fail(queued.error());  // refused at once: the completion never runs
   return f.get();
 }
 
