@@ -144,6 +144,7 @@ asio::awaitable<std::shared_ptr<std::vector<std::byte>>> connection::read_frame(
       const size_t cap = std::min(size, std::max(at + n, 2 * frame->capacity()));
       const auto waiting_since = std::chrono::steady_clock::now();
       while (!budget.try_acquire(cap - held.bytes)) {
+        waiting_for_memory_ = true;
         if (held.bytes > 0 && std::chrono::steady_clock::now() - waiting_since > std::chrono::seconds(1)) {
           mid_frame_ = false;
           close("request frames being received hold all of --max-buffered-request-bytes " +
@@ -159,6 +160,7 @@ asio::awaitable<std::shared_ptr<std::vector<std::byte>>> connection::read_frame(
           co_return nullptr;
         }
       }
+      waiting_for_memory_ = false;
       held.bytes = cap;
       frame->reserve(cap);
     }
@@ -187,8 +189,13 @@ asio::awaitable<void> connection::watchdog() {
     const auto now = std::chrono::steady_clock::now();
     if (mid_frame_ && now - last_progress_ > stall) {
       broker_.metrics.kafka.connections_timed_out.Increment();
-      close("a request frame stopped arriving for more than " + std::to_string(stall.count()) +
-            " ms (--request-read-timeout-ms)");
+      if (waiting_for_memory_)
+        close("a request frame waited more than " + std::to_string(stall.count()) +
+              " ms (--request-read-timeout-ms) for memory: partly received frames hold all of "
+              "--max-buffered-request-bytes " + std::to_string(broker_.frames->limit()));
+      else
+        close("a request frame stopped arriving for more than " + std::to_string(stall.count()) +
+              " ms (--request-read-timeout-ms)");
       co_return;
     }
     const bool busy = mid_frame_ || !slots_.empty() || writing_;

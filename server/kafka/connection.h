@@ -66,6 +66,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::chrono::steady_clock::time_point last_activity_;  // a request began or an answer left
   std::chrono::steady_clock::time_point last_progress_;  // bytes of the frame being read arrived
   bool mid_frame_ = false;                                // a frame's body is being read
+  bool waiting_for_memory_ = false;                       // ... and waits for the frame budget
   std::shared_ptr<produce_timing> timing_ = std::make_shared<produce_timing>();
   std::shared_ptr<const std::string> client_host_;
   bool closed_ = false;

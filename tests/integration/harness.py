@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 
 LOG_TAIL_LINES = 60
 START_TIMEOUT_S = 20.0
@@ -68,16 +69,28 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
 
 
 class Kairo:
-    """One `kairo serve` process. restart() keeps the data dir and the ports."""
+    """One `kairo serve` process. restart() keeps the data dir and the ports.
 
-    def __init__(self, binary, extra_args=(), name="kairo", advertised_port=None):
+    extra_args and preexec_fn are read at every start(), so a test may change them
+    between stop() and start() to run the same data dir under other settings.
+    preexec_fn runs in the child before exec (e.g. resource.setrlimit).
+    data_dir: use this existing directory instead of a fresh one (e.g. a second server
+    on another server's data dir); the log and ports are still this object's own.
+    """
+
+    def __init__(self, binary, extra_args=(), name="kairo", advertised_port=None,
+                 preexec_fn=None, data_dir=None):
         check(os.path.isfile(binary) and os.access(binary, os.X_OK),
               f"--kairo {binary!r} is not an executable file; build the server first")
         self.binary = os.path.abspath(binary)
         self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn
         self.tmp = tempfile.mkdtemp(prefix=f"{name}-it-")
-        self.data_dir = os.path.join(self.tmp, "data")
-        os.makedirs(self.data_dir)
+        if data_dir is None:
+            self.data_dir = os.path.join(self.tmp, "data")
+            os.makedirs(self.data_dir)
+        else:
+            self.data_dir = data_dir
         self.log_path = os.path.join(self.tmp, "server.log")
         self.port, self.admin_port = free_ports(2)
         # Clients are told to connect here (e.g. a test's proxy in front of kairo).
@@ -99,15 +112,19 @@ class Kairo:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self):
-        check(not self.running(), "start() called while the server is already running")
+    def _spawn(self):
         self.starts += 1
         cmd = self.command()
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(cmd)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=self.tmp)
+                                         stdin=subprocess.DEVNULL, cwd=self.tmp,
+                                         preexec_fn=self.preexec_fn)
+
+    def start(self):
+        check(not self.running(), "start() called while the server is already running")
+        self._spawn()
         print(f"  [harness] started kairo pid {self.proc.pid} on {self.bootstrap} "
               f"(admin 127.0.0.1:{self.admin_port}, data {self.data_dir})", flush=True)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -125,6 +142,39 @@ class Kairo:
                 raise TestFailure(f"kairo did not accept connections on {self.bootstrap} "
                                   f"within {START_TIMEOUT_S:.0f} s")
             time.sleep(0.05)
+
+    def start_expect_exit(self, timeout):
+        """Start a server that must refuse to run: wait for it to exit on its own.
+
+        Returns (exit code, seconds it took). Fails (and kills it) if it is still running
+        after timeout.
+        """
+        check(not self.running(), "start_expect_exit() called while the server is running")
+        t0 = time.monotonic()
+        self._spawn()
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.force_cleanup()
+            raise TestFailure(f"kairo pid {self.proc.pid} was expected to refuse to start, but was "
+                              f"still running {timeout:.0f} s later; its log:\n{self.log_tail()}")
+        took = time.monotonic() - t0
+        print(f"  [harness] kairo pid {self.proc.pid} exited on its own with code {rc} "
+              f"after {took:.2f} s", flush=True)
+        return rc, took
+
+    def metrics(self, timeout=10.0):
+        """GET /metrics on the admin port -> {series (name plus labels): float}."""
+        url = f"http://127.0.0.1:{self.admin_port}/metrics"
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            text = r.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+        return values
 
     def stop(self):
         """SIGTERM, bounded wait, and the exit code must be 0."""
