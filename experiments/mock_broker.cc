@@ -1,5 +1,5 @@
 // kairo_mock_broker: librdkafka's built-in mock cluster as a stand-alone broker, the yardstick
-// for `kairo bench`: an in-memory Kafka broker written in C, with no disk and no fsync.
+// for `kairo-lab bench`: an in-memory Kafka broker written in C, with no disk and no fsync.
 //
 //   kairo_mock_broker [--listen-port P] [--brokers N] [--topic NAME --partitions N]
 //

@@ -8,9 +8,6 @@
 #include <boost/program_options/errors.hpp>
 
 #include "server/app.h"
-#include "server/cli/bench.h"
-#include "server/cli/experiment.h"
-#include "server/cli/sim.h"
 #include "server/config.h"
 
 namespace {
@@ -19,11 +16,9 @@ void usage(std::FILE* out) {
   std::fprintf(out,
                "usage: kairo <command> [options]\n\n"
                "commands:\n"
-               "  serve       run the broker (Kafka on 127.0.0.1:9092, metrics/admin on 127.0.0.1:9644)\n"
-               "  bench       load a broker with librdkafka producers/consumers and report rate and latency\n"
-               "  experiment  run a declared experiment (experiments/*.json): fresh servers, bench, metrics, plots\n"
-               "  sim         simulate producers, the pipeline and the WAL to design and check the tuner\n\n"
-               "Run `kairo <command> --help` for the options of a command.\n");
+               "  serve       run the broker (Kafka on 127.0.0.1:9092, metrics/admin on 127.0.0.1:9644)\n\n"
+               "Run `kairo <command> --help` for the options of a command. The load generator, the experiment\n"
+               "runner and the simulator are a separate program: `kairo-lab bench|experiment|sim`.\n");
 }
 
 }  // namespace
@@ -48,14 +43,16 @@ int main(int argc, char** argv) {
       if (!cfg) return 0;
       return server::run_serve(*cfg);
     }
-    if (cmd == "bench") return server::cli::bench_main(argc - 1, argv + 1);
-    if (cmd == "experiment") return server::cli::experiment_main(argc - 1, argv + 1);
-    if (cmd == "sim") return server::cli::sim_main(argc - 1, argv + 1);
   } catch (const boost::program_options::error& e) {
     std::fprintf(stderr, "kairo %s: %s (try `kairo %s --help`)\n", cmd.c_str(), e.what(), cmd.c_str());
     return 2;
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "kairo %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  }
+  if (cmd == "bench" || cmd == "experiment" || cmd == "sim") {
+    std::fprintf(stderr, "kairo: '%s' is a kairo-lab command; run `kairo-lab %s` (build/experiments/kairo-lab)\n",
+                 cmd.c_str(), cmd.c_str());
     return 2;
   }
   std::fprintf(stderr, "kairo: unknown command '%s'\n\n", cmd.c_str());

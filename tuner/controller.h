@@ -4,7 +4,7 @@
 //
 // Pure: no threads, no clocks, no I/O. Time is passed in (any monotonic epoch, nanoseconds), so
 // the same code runs in the server (fed by the WAL observer and the Kafka handlers), in
-// `kairo sim`, and in tests on recorded or synthetic traces. Not thread-safe: one owner calls it.
+// `kairo-lab sim`, and in tests on recorded or synthetic traces. Not thread-safe: one owner calls it.
 //
 // The model (docs/tuner.md):
 //   population N = batch arrival rate x (broker latency + client round trip R)   (Little's law)

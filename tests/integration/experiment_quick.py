@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""`kairo experiment run --quick` end to end: profile-sweep (a sweep) and step-load (a phased run).
+"""`kairo-lab experiment run --quick` end to end: profile-sweep (a sweep) and step-load (a phased run).
 
 For each: exit code 0; points.csv has one row per expected point (targets x storage classes x
 message sizes x concurrencies, from the file's quick block) and every row has every column;
 points.jsonl agrees; every point has a time series; the expected plots exist and are PNG files;
 summary.md lists the points; no `kairo serve` started by the runner is left behind.
+The sweep is given --kairo; the phased run finds the broker itself (../server/kairo from the
+kairo-lab binary), and its run.json must name the kairo under test.
 For the phased run: the time series cover the phases and show the load steps (8 and 128 active
 senders). Assertions are about files and points, never about the numbers measured.
 """
@@ -65,8 +67,11 @@ def is_png(path):
         return f.read(8) == PNG_MAGIC
 
 
-def run_experiment(kairo, name, out):
-    cmd = [kairo, "experiment", "run", os.path.join(EXPERIMENTS, name + ".json"), "--quick", "--out", out]
+def run_experiment(lab, kairo, name, out):
+    """kairo=None: leave the broker to the runner's own lookup."""
+    cmd = [lab, "experiment", "run", os.path.join(EXPERIMENTS, name + ".json"), "--quick", "--out", out]
+    if kairo is not None:
+        cmd += ["--kairo", kairo]
     print("   $ " + " ".join(cmd), flush=True)
     t0 = time.monotonic()
     try:
@@ -75,7 +80,7 @@ def run_experiment(kairo, name, out):
         print(e.stdout or "")
         raise TestFailure(f"{name} --quick did not finish within {RUN_TIMEOUT_S} s")
     print("   | " + p.stdout.strip().replace("\n", "\n   | "), flush=True)
-    check_eq(p.returncode, 0, f"exit code of `kairo experiment run {name}.json --quick`")
+    check_eq(p.returncode, 0, f"exit code of `kairo-lab experiment run {name}.json --quick`")
     print(f"   ran in {time.monotonic() - t0:.1f} s", flush=True)
 
 
@@ -128,7 +133,7 @@ def no_server_left(tmp):
     check(not left, "kairo serve processes left running: " + "; ".join(left))
 
 
-def test_sweep(kairo, tmp):
+def test_sweep(lab, kairo, tmp):
     spec = quick_spec("profile-sweep")
     out = os.path.join(tmp, "profile-sweep")
     load = spec.get("load", {})
@@ -139,7 +144,7 @@ def test_sweep(kairo, tmp):
     check(len(targets) >= 2 and len(concs) >= 2, "the quick sweep should compare >= 2 targets at >= 2 concurrencies")
     with step(f"profile-sweep --quick: {len(targets)} targets x {len(storages)} storage x {len(sizes)} sizes x "
               f"{len(concs)} concurrencies"):
-        run_experiment(kairo, "profile-sweep", out)
+        run_experiment(lab, kairo, "profile-sweep", out)
     with step("profile-sweep: one row per point, every column, time series, summary"):
         points = read_points(out, len(targets) * len(storages) * len(sizes) * len(concs))
         got = sorted((p["target"], p["storage"], int(p["message_size"]), int(p["concurrency"])) for p in points)
@@ -150,15 +155,23 @@ def test_sweep(kairo, tmp):
     no_server_left(tmp)
 
 
-def test_phased(kairo, tmp):
+def test_phased(lab, kairo, tmp):
     spec = quick_spec("step-load")
     out = os.path.join(tmp, "step-load")
     targets = [t["label"] for t in spec["targets"]]
     phases = spec["phases"]
     total = sum(p["duration_s"] for p in phases)
     levels = sorted({p["concurrency"] for p in phases if "concurrency" in p})
-    with step(f"step-load --quick: {len(targets)} targets, phases {[p.get('concurrency') for p in phases]}"):
-        run_experiment(kairo, "step-load", out)
+    # The runner's default broker is the build tree's, beside kairo-lab; pass --kairo only when
+    # the kairo under test lives elsewhere.
+    found = os.path.realpath(os.path.join(os.path.dirname(lab), "..", "server", "kairo"))
+    by_default = found == os.path.realpath(kairo)
+    with step(f"step-load --quick: {len(targets)} targets, phases {[p.get('concurrency') for p in phases]}" +
+              (" (kairo found by the runner)" if by_default else "")):
+        run_experiment(lab, None if by_default else kairo, "step-load", out)
+        with open(os.path.join(out, "run.json")) as f:
+            served_with = json.load(f)["kairo"]
+        check_eq(os.path.realpath(served_with), os.path.realpath(kairo), "kairo binary in run.json")
     with step("step-load: one row per target, time series cover the phases and show the steps"):
         points = read_points(out, len(targets))
         check_eq(sorted(p["target"] for p in points), sorted(targets), "targets of the points")
@@ -181,10 +194,13 @@ def test_phased(kairo, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--kairo", required=True, help="path to the kairo binary")
+    ap.add_argument("--lab", required=True, help="path to the kairo-lab binary (the experiment runner)")
+    ap.add_argument("--kairo", required=True, help="path to the kairo binary the experiments serve with")
     ap.add_argument("--keep", action="store_true", help="keep the result folders even on success")
     args = ap.parse_args()
+    lab = os.path.abspath(args.lab)
     kairo = os.path.abspath(args.kairo)
+    check(os.access(lab, os.X_OK), f"--lab {lab!r} is not an executable file; build it first")
     check(os.access(kairo, os.X_OK), f"--kairo {kairo!r} is not an executable file; build it first")
     tmp = tempfile.mkdtemp(prefix="kairo-experiment-it-")
 
@@ -196,8 +212,8 @@ def main():
     timer.start()
     t0 = time.monotonic()
     try:
-        test_sweep(kairo, tmp)
-        test_phased(kairo, tmp)
+        test_sweep(lab, kairo, tmp)
+        test_phased(lab, kairo, tmp)
     except BaseException as e:  # noqa: BLE001 - report, keep the evidence, exit non-zero
         print(f"\nFAIL: {type(e).__name__}: {e}\nkept result folders: {tmp}", flush=True)
         os._exit(1)

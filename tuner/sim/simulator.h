@@ -1,5 +1,5 @@
 #pragma once
-// A discrete-event simulation of the produce path, for the tuner's tests and `kairo sim`.
+// A discrete-event simulation of the produce path, for the tuner's tests and `kairo-lab sim`.
 //
 // Pure and deterministic: no threads, clocks or I/O; the same scenario and seed give the same
 // result, bit for bit. What it models (docs/tuner.md):
