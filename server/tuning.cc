@@ -45,7 +45,7 @@ nlohmann::json to_json(const tuner::decision& d, std::chrono::nanoseconds epoch)
           {"buffer_bytes", d.next.buffer_bytes},
           {"linger_ms", secs(d.next.linger) * 1e3},
           {"changed", d.changed},
-          {"rule", d.rule},
+          {"rule", tuner::name(d.rule)},
           {"reason", d.reason}};
 }
 
@@ -110,7 +110,7 @@ void tuning_loop::tick(std::chrono::steady_clock::time_point now) {
   auto d = controller_.decide(t);
   last_ = d;
   probe_.active.Set(is_auto ? 1 : 0);
-  probe_.decisions.Add({{"rule", d.rule}}).Increment();
+  probe_.decisions.Add({{"rule", tuner::name(d.rule)}}).Increment();
   probe_.min_batches.Set(d.next.min_batches);
   probe_.linger_seconds.Set(secs(d.next.linger));
   probe_.population.Set(d.seen.population);
@@ -129,11 +129,11 @@ void tuning_loop::tick(std::chrono::steady_clock::time_point now) {
   p.min_batches = d.next.min_batches;
   p.linger = d.next.linger;
   p.buffer_bytes = d.next.buffer_bytes;
-  pipeline_.set_policy(engine::profile::auto_tuned, p, "tuner (" + d.rule + "): " + d.reason);
+  pipeline_.set_policy(engine::profile::auto_tuned, p, std::string("tuner (") + tuner::name(d.rule) + "): " + d.reason);
   probe_.changes.Increment();
   changes_.push_back(d);
   if (changes_.size() > 100) changes_.pop_front();
-  spdlog::debug("tuner: min_batches={} linger={:.3f}ms ({}): {}", p.min_batches, secs(p.linger) * 1e3, d.rule, d.reason);
+  spdlog::debug("tuner: min_batches={} linger={:.3f}ms ({}): {}", p.min_batches, secs(p.linger) * 1e3, tuner::name(d.rule), d.reason);
 }
 
 nlohmann::json tuning_loop::status() const {

@@ -144,21 +144,42 @@ signals controller::compute(time_point now) {
   return s;
 }
 
-policy controller::target(const signals& s, std::string& rule, std::string& reason) const {
+const char* name(rule r) {
+  switch (r) {
+    case rule::none: return "none";
+    case rule::idle: return "idle";
+    case rule::low_load: return "low_load";
+    case rule::open_loop: return "open_loop";
+    case rule::sync_short: return "sync_short";
+    case rule::cohort: return "cohort";
+    case rule::cohort_merge: return "cohort_merge";
+    case rule::cohort_jump: return "cohort_jump";
+    case rule::cohort_trim: return "cohort_trim";
+    case rule::hold: return "hold";
+    case rule::guard_hold: return "guard_hold";
+    case rule::guard_trial: return "guard_trial";
+    case rule::guard_fallback: return "guard_fallback";
+    case rule::guard_keep: return "guard_keep";
+    case rule::reset: return "reset";
+  }
+  return "unknown";
+}
+
+policy controller::target(const signals& s, tuner::rule& rule, std::string& reason) const {
   if (s.population < cfg_.low_load_population) {
-    rule = "low_load";
+    rule = rule::low_load;
     reason = format("about %.2f batches in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)): cut at once, no linger",
                     s.population, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3);
     return {1, duration{0}};
   }
   if (!s.closed_loop) {
-    rule = "open_loop";
+    rule = rule::open_loop;
     reason = format("arrivals do not follow acks (median gap / time between groups %.2f >= %.2f): group commit batches them as they come, cut at once",
                     s.closed_loop_score, cfg_.closed_loop_threshold);
     return {1, duration{0}};
   }
   if (!s.waiting_pays) {
-    rule = "sync_short";
+    rule = rule::sync_short;
     reason = format("closed loop, but a sync (%.3f ms) is not clearly longer than the cohort takes to come back "
                     "(%.3f ms round trip + %.3f ms spread): waiting would lengthen the tail more than it saves, cut at once",
                     s.sync_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.round_trip_spread_s * 1e3);
@@ -193,7 +214,7 @@ policy controller::target(const signals& s, std::string& rule, std::string& reas
     // The cohorts are split: each group waits while the other syncs, so a linger shorter than a
     // sync never lets them meet. Wait one sync and round trip once; they merge into one group.
     p.linger = std::clamp(from_secs(s.sync_p90_s + s.round_trip_p90_s), cfg_.min_linger, cfg_.max_linger);
-    rule = "cohort_merge";
+    rule = rule::cohort_merge;
     reason = format("closed loop, %.1f batches / %.0f bytes in circulation but %.1f / %.0f per group: the producers split "
                     "into cohorts that alternate; wait for %u batches or %llu bytes, at most %.3f ms (p90 sync %.3f ms + p90 "
                     "round trip %.3f ms) so they merge",
@@ -205,7 +226,7 @@ policy controller::target(const signals& s, std::string& rule, std::string& reas
   // Linger counts from the cohort's first arrival, so it needs to cover only how far apart its
   // producers come back (the spread of their round trips), not a whole round trip.
   p.linger = std::clamp(from_secs(cfg_.linger_round_trips * s.round_trip_spread_s), cfg_.min_linger, cfg_.max_linger);
-  rule = "cohort";
+  rule = rule::cohort;
   reason = format("closed loop, %.1f batches / %.0f bytes in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)), "
                   "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (%.1f x round-trip spread %.3f ms)",
                   s.population, s.population_bytes, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3,
@@ -228,7 +249,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
     case guard_phase::fallback:
       if (now - guard_since_ < cfg_.guard_fallback) {
         current_ = at_once;
-        d.rule = "guard_hold";
+        d.rule = rule::guard_hold;
         d.reason = "guardrail fallback in force: cut-at-once beat the model's policy in the last trial";
         return true;
       }
@@ -238,7 +259,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
     case guard_phase::trial: {
       if (now - guard_slot_start_ < cfg_.guard_slot) {  // the slot runs on
         current_ = guard_slot_ % 2 == 0 ? model : at_once;
-        d.rule = "guard_trial";
+        d.rule = rule::guard_trial;
         d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
                    (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
         return true;
@@ -250,7 +271,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       if (guard_slot_ < 2 * cfg_.guard_pairs) {
         current_ = guard_slot_ % 2 == 0 ? model : at_once;
         guard_slot_start_ = now;
-        d.rule = "guard_trial";
+        d.rule = rule::guard_trial;
         d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
                    (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
         return true;
@@ -261,14 +282,14 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       if (a > cfg_.guard_margin * m) {
         guard_phase_ = guard_phase::fallback;
         current_ = at_once;
-        d.rule = "guard_fallback";
+        d.rule = rule::guard_fallback;
         d.reason = format("guardrail: cut-at-once delivered %.0f bytes/s against %.0f for the model's policy "
                           "(median of %d slots each): falling back to it for %.0f s",
                           a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
       } else {
         guard_phase_ = guard_phase::watching;
         current_ = model;
-        d.rule = "guard_keep";
+        d.rule = rule::guard_keep;
         d.reason = format("guardrail: the model's policy delivered %.0f bytes/s against %.0f for cut-at-once "
                           "(median of %d slots each): keeping it",
                           m, a, cfg_.guard_pairs);
@@ -292,7 +313,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       guard_model_.clear();
       guard_at_once_.clear();
       current_ = model;
-      d.rule = "guard_trial";
+      d.rule = rule::guard_trial;
       d.reason = "guardrail trial slot 1/" + std::to_string(2 * cfg_.guard_pairs) + ": the model's policy";
       return true;
   }
@@ -312,25 +333,26 @@ decision controller::decide(time_point now) {
     const bool long_idle = !last_traffic_ || now - *last_traffic_ >= cfg_.idle_reset;
     if (long_idle && !(current_ == policy{})) {
       current_ = policy{};
-      d.rule = "idle";
+      d.rule = rule::idle;
       d.reason = "no traffic for a while: back to cut-at-once so the next lone request pays no linger";
     } else {
-      d.rule = "hold";
+      d.rule = rule::hold;
       d.reason = "no traffic in the window: nothing to learn from";
     }
   } else {
-    std::string rule, reason;
+    tuner::rule rule = rule::none;
+    std::string reason;
     const policy want = target(d.seen, rule, reason);
-    const bool regime = want.min_batches == 1 || current_.min_batches == 1 || rule == "cohort_merge";
+    const bool regime = want.min_batches == 1 || current_.min_batches == 1 || rule == rule::cohort_merge;
     const double dl = relative_change(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()));
     if (regime || dl > cfg_.jump_threshold) {
       // A regime change or a step in load: go to the model's setpoint at once (no windup to undo).
       current_ = want;
-      d.rule = rule == "cohort" ? "cohort_jump" : rule;
+      d.rule = rule == rule::cohort ? rule::cohort_jump : rule;
       d.reason = reason;
     } else if (want.min_batches == current_.min_batches && want.buffer_bytes == current_.buffer_bytes &&
                dl < cfg_.dead_band) {
-      d.rule = "hold";
+      d.rule = rule::hold;
       d.reason = "within the dead band of the setpoint (" + reason + ")";
     } else {
       // The counts follow the target exactly (one batch short of the cohort is the trap); the
@@ -342,7 +364,7 @@ decision controller::decide(time_point now) {
         const double limit = std::max(1.0, cfg_.max_step * from);
         current_.linger = duration(static_cast<int64_t>(from + std::clamp(to - from, -limit, limit)));
       }
-      d.rule = "cohort_trim";
+      d.rule = rule::cohort_trim;
       d.reason = "trim toward the setpoint: " + reason;
     }
   }
@@ -363,7 +385,7 @@ void controller::reset(const policy& p, time_point now) {
   d.at = now;
   d.next = p;
   d.changed = true;
-  d.rule = "reset";
+  d.rule = rule::reset;
   d.reason = "resumed from the policy in force";
   history_.push_back(d);
   if (history_.size() > cfg_.history) history_.pop_front();

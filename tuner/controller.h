@@ -90,11 +90,32 @@ struct signals {
   double population_bytes = 0;     // bytes in circulation (Little's law), as the log frames them
 };
 
+// Which rule made a decision. name() gives the short machine-friendly word used in traces,
+// metrics labels and the admin API.
+enum class rule {
+  none,            // no decision yet
+  idle,            // no traffic for idle_reset: back to cut at once
+  low_load,        // about one batch in circulation: cut at once
+  open_loop,       // arrivals do not follow acks: cut at once
+  sync_short,      // a sync is not clearly longer than the cohort's round trip: cut at once
+  cohort,          // closed loop: wait for the cohort (target; applied as cohort_jump or hold)
+  cohort_merge,    // cohorts alternate: linger one sync + round trip so they merge
+  cohort_jump,     // a regime change or a large move to the cohort target, applied at once
+  cohort_trim,     // a small move toward the target
+  hold,            // the target is close enough: keep the policy
+  guard_hold,      // guardrail: a trial is running, hold until it is judged
+  guard_trial,     // guardrail: trying the policy against cut-at-once
+  guard_fallback,  // guardrail: the trial lost, back to cut at once
+  guard_keep,      // guardrail: the trial won, keep it
+  reset,           // reset() was called
+};
+const char* name(rule r);
+
 struct decision {
   time_point at{0};
   policy next;
   bool changed = false;
-  std::string rule;    // short machine-friendly name: idle, low_load, open_loop, cohort_jump, cohort_trim, hold
+  tuner::rule rule = rule::none;
   std::string reason;  // the same in words, with the numbers behind it
   signals seen;
 };
@@ -157,7 +178,7 @@ class controller {
  private:
   signals compute(time_point now);
   void trim(time_point now);
-  policy target(const signals& s, std::string& rule, std::string& reason) const;
+  policy target(const signals& s, tuner::rule& rule, std::string& reason) const;
 
   config cfg_;
   policy current_;  // what is applied

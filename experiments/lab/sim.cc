@@ -100,7 +100,7 @@ void write_trace(const std::string& path, const tuner::sim::result& r) {
     std::string reason = t.reason;
     for (auto& c : reason)
       if (c == '"') c = '\'';
-    out << secs(t.at) << ',' << t.min_batches << ',' << ms(t.linger) << ',' << t.changed << ',' << t.rule << ','
+    out << secs(t.at) << ',' << t.min_batches << ',' << ms(t.linger) << ',' << t.changed << ',' << tuner::name(t.rule) << ','
         << s.population << ',' << s.arrival_batches_per_s << ',' << s.batches_per_group << ',' << s.busy_fraction << ','
         << s.sync_mean_s * 1e3 << ',' << s.sync_fixed_s * 1e3 << ',' << s.sync_per_mib_s * 1e3 << ','
         << s.ack_p50_s * 1e3 << ',' << s.ack_p99_s * 1e3 << ',' << s.round_trip_p50_s * 1e3 << ','
@@ -127,12 +127,12 @@ nlohmann::json to_json(const tuner::sim::result& r) {
                    {"final_min_batches", r.final_policy.min_batches},
                    {"final_linger_s", secs(r.final_policy.linger)}};
   if (!r.trace.empty()) {
-    j["final_rule"] = r.final_rule;
+    j["final_rule"] = tuner::name(r.final_rule);
     j["final_reason"] = r.final_reason;
     auto& tr = j["trace"] = nlohmann::json::array();
     for (auto& t : r.trace)
       tr.push_back({{"t_s", secs(t.at)}, {"min_batches", t.min_batches}, {"linger_s", secs(t.linger)},
-                    {"changed", t.changed}, {"rule", t.rule}, {"reason", t.reason},
+                    {"changed", t.changed}, {"rule", tuner::name(t.rule)}, {"reason", t.reason},
                     {"population", t.seen.population}, {"closed_loop", t.seen.closed_loop}});
   }
   auto& tl = j["timeline"] = nlohmann::json::array();
@@ -260,7 +260,7 @@ int sim_main(int argc, const char* const* argv) {
   }
   for (auto& r : results)
     if (!r.trace.empty())
-      std::printf("\n%s: final setpoint %s, rule %s: %s\n", r.policy.c_str(), setpoint(r).c_str(), r.final_rule.c_str(),
+      std::printf("\n%s: final setpoint %s, rule %s: %s\n", r.policy.c_str(), setpoint(r).c_str(), tuner::name(r.final_rule),
                   r.final_reason.c_str());
 
   if (vm.count("trace")) {

@@ -21,7 +21,7 @@ double secs(duration d) { return std::chrono::duration<double>(d).count(); }
 std::string describe(const trace_point& t) {
   std::ostringstream o;
   o << "t=" << secs(t.at) << "s min_batches=" << t.min_batches << " linger=" << secs(t.linger) * 1e3 << "ms "
-    << t.rule << ": " << t.reason;
+    << tuner::name(t.rule) << ": " << t.reason;
   return o.str();
 }
 
@@ -31,7 +31,7 @@ void check_sane(const result& r) {
   size_t bad = 0;
   const trace_point* first = nullptr;
   for (auto& t : r.trace) {
-    if (t.min_batches < 1 || t.linger > 20ms || t.linger < duration{0} || t.reason.empty() || t.rule.empty()) {
+    if (t.min_batches < 1 || t.linger > 20ms || t.linger < duration{0} || t.reason.empty() || t.rule == tuner::rule::none) {
       if (!first) first = &t;
       ++bad;
     }
@@ -149,9 +149,9 @@ TEST_CASE("long steady run: the guardrail's trials leave auto where it was", "[t
   const double before = throughput(r, 10s, 20s), after = throughput(r, 30s, 40s);
   size_t fallbacks = 0, trials = 0, kept = 0;
   for (auto& t : r.trace) {
-    fallbacks += t.rule == "guard_fallback";
-    trials += t.rule == "guard_trial";
-    kept += t.rule == "guard_keep";
+    fallbacks += t.rule == tuner::rule::guard_fallback;
+    trials += t.rule == tuner::rule::guard_trial;
+    kept += t.rule == tuner::rule::guard_keep;
   }
   INFO("throughput " << before << "/s in 10-20 s, " << after << "/s in 30-40 s; " << describe(r.trace.back()));
   CHECK(trials > 0);
@@ -309,7 +309,7 @@ TEST_CASE("a closed-loop cohort is waited for, and idleness returns to cut-at-on
   tuner::controller c;
   auto t = feed_cohort(c, tuner::time_point{0}, 64, 1ms, 100us, 1s);
   auto d = c.decide(t);
-  INFO(d.rule << ": " << d.reason);
+  INFO(tuner::name(d.rule) << ": " << d.reason);
   CHECK(d.seen.closed_loop);
   CHECK(d.seen.population == Approx(64).epsilon(0.05));
   CHECK(d.next.min_batches > 1);
@@ -322,7 +322,7 @@ TEST_CASE("a closed-loop cohort is waited for, and idleness returns to cut-at-on
   CHECK_FALSE(d.reason.empty());
   d = c.decide(t + 1500ms);
   CHECK(d.next == tuner::policy{1, duration{0}});
-  CHECK(d.rule == "idle");
+  CHECK(d.rule == tuner::rule::idle);
   CHECK_FALSE(d.reason.empty());
 }
 
@@ -332,7 +332,7 @@ TEST_CASE("waiting for the whole cohort: min_batches covers every producer in fl
   tuner::controller c;
   const auto t = feed_cohort(c, tuner::time_point{0}, 64, 1ms, 100us, 1s);
   const auto d = c.decide(t);
-  INFO(d.rule << ": " << d.reason);
+  INFO(tuner::name(d.rule) << ": " << d.reason);
   CHECK(d.next.min_batches >= 64);
 }
 
@@ -340,7 +340,7 @@ TEST_CASE("a lone closed-loop producer is low load", "[tuner][controller]") {
   tuner::controller c;
   const auto t = feed_cohort(c, tuner::time_point{0}, 1, 1ms, 100us, 1s);
   const auto d = c.decide(t);
-  CHECK(d.rule == "low_load");
+  CHECK(d.rule == tuner::rule::low_load);
   CHECK(d.next == tuner::policy{1, duration{0}});
 }
 
@@ -356,7 +356,7 @@ TEST_CASE("arrivals that ignore acks are open loop", "[tuner][controller]") {
     if (i % 5 == 0) c.observe(tuner::group_sample{at + 1ms, 5, 1280, 1ms, 5us, 0us, 0us});
   }
   const auto d = c.decide(tuner::time_point{1s});
-  INFO(d.rule << ": " << d.reason);
+  INFO(tuner::name(d.rule) << ": " << d.reason);
   CHECK_FALSE(d.seen.closed_loop);
   CHECK(d.next == tuner::policy{1, duration{0}});
 }
@@ -366,6 +366,6 @@ TEST_CASE("reset() starts from the given policy and records why", "[tuner][contr
   c.reset({32, 300us}, tuner::time_point{5s});
   CHECK(c.current() == tuner::policy{32, 300us});
   REQUIRE(c.history().size() == 1);
-  CHECK(c.history().back().rule == "reset");
+  CHECK(c.history().back().rule == tuner::rule::reset);
   CHECK_FALSE(c.history().back().reason.empty());
 }

@@ -104,7 +104,8 @@ struct trace_point {
   duration linger{0};
   uint64_t buffer_bytes = 0;
   bool changed = false;
-  std::string rule, reason;
+  tuner::rule rule = tuner::rule::none;
+  std::string reason;
   tuner::signals seen;
 };
 
@@ -125,7 +126,8 @@ struct result {
   double batches_per_sync = 0;
   double ack_p50_s = 0, ack_p99_s = 0, ack_mean_s = 0, ack_max_s = 0;  // request latency, arrival to ack
   tuner::policy final_policy;  // auto: the setpoint at the end
-  std::string final_rule, final_reason;
+  tuner::rule final_rule = tuner::rule::none;
+  std::string final_reason;
   std::vector<trace_point> trace;  // auto: every decision
   std::vector<bucket_stats> timeline;
 };
