@@ -318,16 +318,16 @@ TEST_CASE("InitProducerId with a transactional id: epoch 0 first, then bumps", "
     h.fx.complete_persist(h.now(), E(errc::storage_error));
     CHECK(a.value().error == errc::storage_error);
     CHECK(h.describe("fresh").error == errc::transactional_id_not_found);
-    auto again = h.init("fresh");
-    CHECK(again.error == ok);
-    CHECK(again.producer_epoch == 0);
+    auto retried = h.init("fresh");
+    CHECK(retried.error == ok);
+    CHECK(retried.producer_epoch == 0);
   }
   SECTION("an exhausted epoch moves to a new producer id") {
-    harness r;
-    r.c.load(producer_id_block_record{100});
-    r.c.load(txn_metadata_record{"tx", stored_txn{7, 32766, 60'000, txn_state::complete_commit, {}, {}, -1, 0}});
-    r.c.start(r.now());
-    auto got = r.init("tx");
+    harness x;
+    x.c.load(producer_id_block_record{100});
+    x.c.load(txn_metadata_record{"tx", stored_txn{7, 32766, 60'000, txn_state::complete_commit, {}, {}, -1, 0}});
+    x.c.start(x.now());
+    auto got = x.init("tx");
     CHECK(got.error == ok);
     CHECK(got.producer_id >= 100);
     CHECK(got.producer_epoch == 0);
