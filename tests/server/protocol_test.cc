@@ -23,35 +23,12 @@
 #include "server/protocol/metadata.h"
 #include "server/protocol/produce.h"
 #include "server/protocol/wire.h"
+#include "tests/server/wire_test_util.h"
 
 using namespace server::protocol;
+using namespace server::protocol::test;
 
 namespace {
-
-using bytes = std::vector<std::byte>;
-
-bytes hex(std::initializer_list<int> v) {
-  bytes out;
-  for (int b : v) out.push_back(static_cast<std::byte>(b));
-  return out;
-}
-
-// Appends the characters of `s` to `out`, for hand-written byte vectors.
-void append_text(bytes& out, std::string_view s) {
-  for (char c : s) out.push_back(static_cast<std::byte>(c));
-}
-
-bytes concat(std::initializer_list<bytes> parts) {
-  bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-bytes text(std::string_view s) {
-  bytes out;
-  append_text(out, s);
-  return out;
-}
 
 bytes pattern(std::size_t n, int seed) {
   bytes out;
@@ -63,42 +40,10 @@ std::string as_string(byte_view v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size());
 }
 
-// A non-empty tagged section as a newer client could send: one unknown field (tag 7, 3 bytes).
-void write_unknown_tags(writer& w) {
-  w.write_unsigned_varint(1);
-  w.write_unsigned_varint(7);
-  w.write_unsigned_varint(3);
-  w.write_raw(hex({0xaa, 0xbb, 0xcc}));
-}
-
 uuid make_uuid(int seed) {
   uuid u{};
   for (std::size_t i = 0; i < u.size(); ++i) u[i] = static_cast<std::uint8_t>(seed + i);
   return u;
-}
-
-template <typename T>
-bytes encode_response(const T& resp, std::int16_t version) {
-  bytes out;
-  writer w(out);
-  resp.encode(w, version);
-  return out;
-}
-
-// Every strict prefix of a valid request must be refused with protocol_error: no field is
-// optional at the end, so a decoder that accepts a prefix has read past a boundary.
-template <typename Decode>
-void require_prefixes_throw(const bytes& full, Decode decode) {
-  for (std::size_t n = 0; n < full.size(); ++n) {
-    reader r(byte_view(full.data(), n));
-    REQUIRE_THROWS_AS(decode(r), protocol_error);
-  }
-}
-
-std::vector<std::int16_t> versions_of(api_key key) {
-  std::vector<std::int16_t> out;
-  for (std::int16_t v = api(key).min_version; v <= api(key).max_version; ++v) out.push_back(v);
-  return out;
 }
 
 }  // namespace
