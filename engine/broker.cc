@@ -7,6 +7,7 @@
 
 #include "engine/errc.h"
 #include "engine/logger.h"
+#include "wal/format.h"
 
 namespace engine {
 
@@ -258,6 +259,8 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
   }
   (*p)->append(*wal_, records, *batches, std::move(owner), std::move(done));
 }
+
+uint64_t log_manager::log_bytes(size_t batch_bytes) { return batch_bytes + wal::format::record_header_size; }
 
 void log_manager::append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload,
                                   internal_done_fn done) {

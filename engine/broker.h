@@ -146,6 +146,10 @@ class log_manager {
   // the same fdatasync as produced data. REQUIRES: is_internal_stream(stream).
   void append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload, internal_done_fn done);
 
+  // Bytes the log holds for a batch of `batch_bytes` (its framing included): what the tuner
+  // counts as the size of what it waits for.
+  static uint64_t log_bytes(size_t batch_bytes);
+
   // The log's health: empty `failure` while it is healthy. After a failed write or sync every
   // produce fails with storage_error until a restart; `failed_group_cut` says whether the failed
   // group was removed from the log (so that a restart cannot bring it back).
