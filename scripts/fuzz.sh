@@ -26,7 +26,7 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --long) long=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "fuzz: unknown option $arg (try --help)" >&2; exit 2 ;;
     *) targets+=("$arg") ;;
   esac
