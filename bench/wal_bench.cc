@@ -86,10 +86,9 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
   std::filesystem::remove_all(dir);
   wal::options o;
   o.dir = dir;
-  std::string problem;
-  auto opened = wal::write_ahead_log::open(o, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()), &problem);
+  auto opened = wal::write_ahead_log::open(o, std::shared_ptr<wal::file_system>(wal::make_posix_file_system()));
   if (!opened) {
-    std::fprintf(stderr, "cannot open wal: %s\n", problem.c_str());
+    std::fprintf(stderr, "cannot open wal: %s\n", opened.error().message().c_str());
     std::exit(1);
   }
   auto& w = **opened;
@@ -135,7 +134,7 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return done; });
         if (!ok) {
-          std::fprintf(stderr, "append failed: %s\n", w.failure().c_str());
+          std::fprintf(stderr, "append failed: %s\n", w.health() ? "" : w.health().error().message().c_str());
           std::exit(1);
         }
         if (measuring.load(std::memory_order_relaxed)) {

@@ -11,26 +11,26 @@
 
 namespace engine {
 
-log_manager::log_manager(config cfg, std::shared_ptr<wal::file_system> fs) : cfg_(std::move(cfg)), fs_(std::move(fs)) {}
+log_manager::log_manager(config cfg, std::shared_ptr<wal::file_system> fs)
+    : cfg_(std::move(cfg)), fs_(std::move(fs)), delay_fs_(std::make_shared<wal::delaying_file_system>(fs_, cfg_.sync_delay)) {}
 
 log_manager::~log_manager() { close(); }
 
+result<std::unique_ptr<log_manager>> log_manager::open(config cfg, const internal_record_fn& internal) {
+  return open(std::move(cfg), std::shared_ptr<wal::file_system>(wal::make_posix_file_system()), internal);
+}
+
 result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_ptr<wal::file_system> fs,
                                                        const internal_record_fn& internal) {
-  if (cfg.data_dir.empty()) {
-    log().error("no data directory configured");
-    return fail(errc::storage_error);
-  }
+  if (cfg.data_dir.empty()) return fail(errc::storage_error, "no data directory configured");
   if (cfg.wal.dir.empty()) cfg.wal.dir = cfg.data_dir + "/wal";
   if (!cfg.now_ms)
     cfg.now_ms = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-  if (auto r = fs->create_dirs(cfg.data_dir); !r) {
-    log().error("cannot create data directory {}: {}", cfg.data_dir, r.error().message());
-    return fail(errc::storage_error);
-  }
+  if (auto r = fs->create_dirs(cfg.data_dir); !r)
+    return fail(errc::storage_error, "cannot create the data directory: " + r.error().message());
   auto catalog = load_catalog(*fs, cfg.data_dir);
   if (!catalog) return fail(catalog.error());
 
@@ -41,13 +41,10 @@ result<std::unique_ptr<log_manager>> log_manager::open(config cfg, std::shared_p
     m->names_by_id_.emplace(rec.id, rec.name);
   }
 
-  std::string problem;
-  auto w = wal::write_ahead_log::open(m->cfg_.wal, m->fs_, &problem);
-  if (!w) {
-    log().error("cannot open the write-ahead log in {}: {}", m->cfg_.wal.dir,
-                problem.empty() ? w.error().message() : problem);
-    return fail(errc::storage_error);
-  }
+  auto w = wal::write_ahead_log::open(m->cfg_.wal, m->delay_fs_);
+  if (!w)
+    return fail(errc::storage_error,
+                "cannot open the write-ahead log in " + m->cfg_.wal.dir + ": " + w.error().message());
   m->wal_ = std::move(*w);
   if (auto r = m->replay(internal); !r) return fail(r.error());
   return m;
@@ -83,10 +80,7 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
     }
     it->second->recover(*batches, r.payload, r.pos, static_cast<uint32_t>(r.payload.size()));
   });
-  if (!visited) {
-    log().error("replaying the write-ahead log failed: {} {}", visited.error().message(), wal_->failure());
-    return fail(errc::storage_error);
-  }
+  if (!visited) return fail(errc::storage_error, "replaying the write-ahead log failed: " + visited.error().message());
   // A stream id seen in the WAL but beyond the catalog's counter (a catalog that lost its newest
   // generation) must not be handed out again, or its old records would join a new topic.
   if (max_stream >= static_cast<int64_t>(catalog_.next_stream)) {
@@ -261,6 +255,24 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
 }
 
 uint64_t log_manager::log_bytes(size_t batch_bytes) { return batch_bytes + wal::format::record_header_size; }
+
+log_manager::storage_health log_manager::storage() const {
+  auto h = wal_->health();
+  return {h ? std::string() : h.error().message(), wal_->cut_back_done()};
+}
+
+void log_manager::set_group_observer(std::function<void(const synced_group&)> observer) {
+  // The delay the decorator added since the previous group belongs to this one: every sync runs
+  // on the WAL's one sync thread, and the observer runs there right after the group's syncs.
+  auto last_added = std::make_shared<std::chrono::nanoseconds>(delay_fs_->added());
+  wal_->set_observer([fs = delay_fs_, last_added, observer = std::move(observer)](const wal::group_stats& g) {
+    const auto added = fs->added();
+    synced_group s{g, added - *last_added};
+    *last_added = added;
+    s.group.sync -= s.simulated_delay;
+    observer(s);
+  });
+}
 
 void log_manager::append_internal(uint32_t stream, uint8_t type, std::vector<std::byte> payload,
                                   internal_done_fn done) {

@@ -31,6 +31,7 @@
 #include "engine/partition_log.h"
 #include "engine/result.h"
 #include "engine/topic_catalog.h"
+#include "wal/delaying_file_system.h"
 #include "wal/file_system.h"
 #include "wal/write_ahead_log.h"
 
@@ -44,6 +45,16 @@ struct config {
   int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
   std::function<int64_t()> now_ms;  // broker wall clock (ms); the system clock when empty
   wal::options wal;                  // wal.dir empty -> data_dir + "/wal"
+  // EXPERIMENT ONLY: added after every fdatasync (--simulated-sync-delay); changeable live.
+  wal::simulated_sync_delay sync_delay;
+};
+
+// One synced group, for the metrics and the tuner. `group.sync` is the disk's own time; the delay
+// an experiment adds is reported apart, and `sync_seen` is what the log waited in all.
+struct synced_group {
+  wal::group_stats group;
+  std::chrono::nanoseconds simulated_delay{0};
+  std::chrono::nanoseconds sync_seen() const { return group.sync + simulated_delay; }
 };
 
 // Partition counts above this are refused (invalid_partitions): a guard against typos that
@@ -68,8 +79,10 @@ class log_manager {
   // Loads the topic catalog from cfg.data_dir, opens and replays the WAL (rebuilding every
   // partition's next offset, high watermark and index; records of deleted or unknown streams
   // are skipped; records of internal streams go to `internal`, in log order) and starts
-  // accepting work. Fails with storage_error, after logging why, when the catalog or the WAL
-  // cannot be read.
+  // accepting work. Fails with storage_error, its words saying what could not be read and why,
+  // when the catalog or the WAL cannot be read. The WAL's files go through `fs` wrapped in the
+  // experiment's sync delay; the first form uses the real (POSIX) file system.
+  static result<std::unique_ptr<log_manager>> open(config cfg, const internal_record_fn& internal = {});
   static result<std::unique_ptr<log_manager>> open(config cfg, std::shared_ptr<wal::file_system> fs,
                                                    const internal_record_fn& internal = {});
   ~log_manager();  // close()s
@@ -157,9 +170,26 @@ class log_manager {
     std::string failure;
     bool failed_group_cut = false;
   };
-  storage_health storage() const { return {wal_->failure(), wal_->cut_back_done()}; }
+  storage_health storage() const;
 
-  // For the composition root: set_policy, set_observer, failure().
+  // --- the batching decision point and what it reports ---
+  // The policy the WAL cuts groups by (wal::should_cut); effective at the next cut.
+  void set_policy(const wal::flush_policy& p) { wal_->set_policy(p); }
+  wal::flush_policy policy() const { return wal_->policy(); }
+  // Called on the WAL sync thread for every synced group, before its acks go out. Set once,
+  // before the first produce.
+  void set_group_observer(std::function<void(const synced_group&)> observer);
+  // Records and bytes waiting for the next cut.
+  struct queue_depth {
+    size_t records = 0;
+    uint64_t bytes = 0;
+  };
+  queue_depth queued() const { return {wal_->queued_records(), wal_->queued_bytes()}; }
+  // EXPERIMENT ONLY: the delay added after every fdatasync, from the next sync on.
+  void set_sync_delay(const wal::simulated_sync_delay& d) { delay_fs_->set_delay(d); }
+  wal::simulated_sync_delay sync_delay() const { return delay_fs_->delay(); }
+
+  // For engine tests that steer the WAL directly; the server goes through the calls above.
   wal::write_ahead_log& wal() const { return *wal_; }
   const config& settings() const { return cfg_; }
 
@@ -183,7 +213,8 @@ class log_manager {
   partition_options partition_opts() const { return {cfg_.producer_id_expiration_ms, cfg_.now_ms}; }
 
   const config cfg_;
-  const std::shared_ptr<wal::file_system> fs_;
+  const std::shared_ptr<wal::file_system> fs_;  // the catalog's files, and below delay_fs_ the WAL's
+  const std::shared_ptr<wal::delaying_file_system> delay_fs_;
   std::unique_ptr<wal::write_ahead_log> wal_;  // set in open(), then never changes
 
   std::mutex admin_mu_;       // serialises catalog changes (create/delete) and close

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "wal/format.h"
+#include "util/endian.h"
 
 namespace engine::codec {
 
@@ -22,11 +22,11 @@ class writer {
   }
   void u32(uint32_t v) {
     const size_t at = grow(4);
-    wal::format::put_u32(out_.data() + at, v);
+    util::le::put_u32(out_.data() + at, v);
   }
   void u64(uint64_t v) {
     const size_t at = grow(8);
-    wal::format::put_u64(out_.data() + at, v);
+    util::le::put_u64(out_.data() + at, v);
   }
   void bytes(const void* p, size_t n) {
     const size_t at = grow(n);
@@ -81,11 +81,11 @@ class reader {
   }
   uint32_t u32() {
     auto p = take(4);
-    return p ? wal::format::get_u32(p) : 0;
+    return p ? util::le::get_u32(p) : 0;
   }
   uint64_t u64() {
     auto p = take(8);
-    return p ? wal::format::get_u64(p) : 0;
+    return p ? util::le::get_u64(p) : 0;
   }
   std::string str(size_t n) {
     auto p = take(n);

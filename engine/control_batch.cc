@@ -1,7 +1,7 @@
 #include "engine/control_batch.h"
 
 #include "engine/record_batch.h"
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
 namespace engine {
 namespace {
@@ -73,7 +73,7 @@ std::vector<std::byte> make_control_batch(int64_t producer_id, int16_t producer_
   put_varint(b, static_cast<int64_t>(record.size()));
   b.insert(b.end(), record.begin(), record.end());
   set_be(b, L::batch_length, b.size() - L::log_overhead, 4);
-  set_be(b, L::crc, wal::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from), 4);
+  set_be(b, L::crc, util::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from), 4);
   return b;
 }
 

@@ -9,7 +9,7 @@
 
 namespace engine {
 
-std::error_code from_wal_error(std::error_code ec) {
+std::error_code from_wal_error(const util::error& ec) {
   if (ec == wal::errc::queue_full) return errc::busy;
   if (ec == wal::errc::closed) return errc::shutting_down;
   return errc::storage_error;

@@ -211,6 +211,6 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 
 // Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other
 // (write/sync failure, I/O) -> storage_error.
-std::error_code from_wal_error(std::error_code ec);
+std::error_code from_wal_error(const util::error& e);
 
 }  // namespace engine

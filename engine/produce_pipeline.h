@@ -7,9 +7,9 @@
 #include <mutex>
 #include <string>
 
+#include "engine/broker.h"
 #include "engine/memory_budget.h"
 #include "engine/produce_policy.h"
-#include "wal/write_ahead_log.h"
 
 namespace engine {
 
@@ -18,31 +18,28 @@ class produce_pipeline {
   struct state {
     profile active = profile::low_latency;
     produce_policy policy;
-    wal::simulated_sync_delay sync_delay;
     uint64_t changes = 0;     // how many times the policy was set
     std::string last_reason;  // why the current policy was set, in words
   };
 
-  produce_pipeline(wal::write_ahead_log& wal, profile p, produce_policy policy, wal::simulated_sync_delay delay);
+  produce_pipeline(log_manager& log, profile p, produce_policy policy);
 
   // Applies at the WAL's next cut; the memory budget follows the buffer (see budget_for).
   void set_policy(profile p, const produce_policy& policy, std::string reason);
-  void set_sync_delay(const wal::simulated_sync_delay& d);
   state current() const;
 
   memory_budget& budget() { return budget_; }
   // Produce data admitted but not answered may reach twice the buffer: one buffer gathering while
   // the previous one is written and synced. Past that, produce waits. Under auto the tuner sets the
   // buffer to the bytes of one cohort as a cut rule, so memory is bounded by auto's cap instead.
-  static constexpr uint64_t auto_buffer_cap = 16u << 20;
   static uint64_t budget_for(profile p, const produce_policy& pol) {
-    return 2 * (p == profile::auto_tuned ? std::max(pol.buffer_bytes, auto_buffer_cap) : pol.buffer_bytes);
+    return 2 * (p == profile::auto_tuned ? std::max(pol.buffer_bytes, wal::default_buffer_bytes) : pol.buffer_bytes);
   }
 
  private:
   void apply();  // REQUIRES: mu_ held
 
-  wal::write_ahead_log& wal_;
+  log_manager& log_;
   memory_budget budget_;
   mutable std::mutex mu_;
   state state_;  // guarded by mu_

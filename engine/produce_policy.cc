@@ -32,14 +32,7 @@ produce_policy profile_policy(profile p) {
     case profile::auto_tuned:
     case profile::custom: break;
   }
-  return {1, 10ms, 16u << 20};
-}
-
-wal::flush_policy to_flush_policy(const produce_policy& p, wal::flush_policy base) {
-  base.min_batches = p.min_batches;
-  base.linger = p.linger;
-  base.buffer_bytes = p.buffer_bytes;
-  return base;
+  return {1, 10ms, wal::default_buffer_bytes};
 }
 
 }  // namespace engine

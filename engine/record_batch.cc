@@ -3,7 +3,7 @@
 #include <string>
 
 #include "engine/errc.h"
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
 namespace engine {
 namespace {
@@ -121,7 +121,7 @@ result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data
     const batch_header& h = b->header;
     const auto bytes = data.subspan(at, h.size_bytes());
     auto where = [at] { return "batch at byte " + std::to_string(at); };
-    const uint32_t crc = wal::crc32c::value(bytes.data() + L::crc_covered_from, bytes.size() - L::crc_covered_from);
+    const uint32_t crc = util::crc32c::value(bytes.data() + L::crc_covered_from, bytes.size() - L::crc_covered_from);
     if (crc != h.crc)
       return fail(refuse(why, errc::corrupt_message,
                          where() + ": CRC-32C mismatch (stored " + std::to_string(h.crc) + ", computed " +

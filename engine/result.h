@@ -1,11 +1,12 @@
 #pragma once
-// The engine returns the same result type as the WAL, so errors cross the boundary unchanged in
-// shape; the values are engine::errc (engine/errc.h).
-#include "wal/result.h"
+// The engine speaks the project's one error convention (util/result.h); its codes are
+// engine::errc (engine/errc.h).
+#include "util/result.h"
 
 namespace engine {
 
-using wal::fail;
-using wal::result;
+using util::error;
+using util::fail;
+using util::result;
 
 }  // namespace engine

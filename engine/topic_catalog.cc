@@ -9,8 +9,8 @@
 #include "engine/errc.h"
 #include "engine/logger.h"
 #include "engine/byte_codec.h"
-#include "wal/crc32c.h"
-#include "wal/format.h"
+#include "util/crc32c.h"
+#include "util/endian.h"
 
 namespace engine {
 namespace {
@@ -46,18 +46,18 @@ std::vector<std::byte> encode_catalog(const topic_catalog& c) {
   }
   auto& out = w.out();
   const size_t body = out.size() - F::header_size;
-  wal::format::put_u32(out.data() + 12, static_cast<uint32_t>(body));
-  wal::format::put_u32(out.data() + 16, wal::crc32c::value(out.data() + F::header_size, body));
+  util::le::put_u32(out.data() + 12, static_cast<uint32_t>(body));
+  util::le::put_u32(out.data() + 16, util::crc32c::value(out.data() + F::header_size, body));
   return std::move(out);
 }
 
 result<topic_catalog> decode_catalog(std::span<const std::byte> bytes) {
   if (bytes.size() < F::header_size || std::memcmp(bytes.data(), F::magic, sizeof F::magic) != 0)
     return fail(errc::corrupt_message);
-  if (wal::format::get_u32(bytes.data() + 8) != F::version) return fail(errc::corrupt_message);
-  const uint32_t body = wal::format::get_u32(bytes.data() + 12);
+  if (util::le::get_u32(bytes.data() + 8) != F::version) return fail(errc::corrupt_message);
+  const uint32_t body = util::le::get_u32(bytes.data() + 12);
   if (body != bytes.size() - F::header_size) return fail(errc::corrupt_message);
-  if (wal::crc32c::value(bytes.data() + F::header_size, body) != wal::format::get_u32(bytes.data() + 16))
+  if (util::crc32c::value(bytes.data() + F::header_size, body) != util::le::get_u32(bytes.data() + 16))
     return fail(errc::corrupt_message);
 
   reader r(bytes.subspan(F::header_size));
@@ -84,11 +84,9 @@ result<topic_catalog> decode_catalog(std::span<const std::byte> bytes) {
 }
 
 result<topic_catalog> load_catalog(wal::file_system& fs, const std::string& dir) {
+  auto storage_error = [](const util::error& e) { return fail(errc::storage_error, "topic metadata: " + e.message()); };
   auto names = fs.list(dir);
-  if (!names) {
-    log().error("cannot list {}: {}", dir, names.error().message());
-    return fail(errc::storage_error);
-  }
+  if (!names) return storage_error(names.error());
   std::optional<topic_catalog> best;
   int present = 0;
   for (int slot = 0; slot < 2; ++slot) {
@@ -96,21 +94,12 @@ result<topic_catalog> load_catalog(wal::file_system& fs, const std::string& dir)
     ++present;
     const std::string path = slot_path(dir, slot);
     auto file = fs.open_readable(path);
-    if (!file) {
-      log().error("cannot open {}: {}", path, file.error().message());
-      return fail(errc::storage_error);
-    }
+    if (!file) return storage_error(file.error());
     auto size = (*file)->size();
-    if (!size) {
-      log().error("cannot stat {}: {}", path, size.error().message());
-      return fail(errc::storage_error);
-    }
+    if (!size) return storage_error(size.error());
     std::vector<std::byte> bytes(*size);
     auto got = (*file)->read_at(0, bytes);
-    if (!got) {
-      log().error("cannot read {}: {}", path, got.error().message());
-      return fail(errc::storage_error);
-    }
+    if (!got) return storage_error(got.error());
     bytes.resize(*got);
     auto c = decode_catalog(bytes);
     if (!c) {
@@ -120,10 +109,9 @@ result<topic_catalog> load_catalog(wal::file_system& fs, const std::string& dir)
     }
     if (!best || c->generation > best->generation) best = std::move(*c);
   }
-  if (!best && present == 2) {
-    log().error("both topic metadata files in {} are corrupt; refusing to start without knowing the topics", dir);
-    return fail(errc::storage_error);
-  }
+  if (!best && present == 2)
+    return fail(errc::storage_error, "both topic metadata files in " + dir +
+                                         " are corrupt; refusing to start without knowing the topics");
   return best ? std::move(*best) : topic_catalog{};
 }
 
@@ -132,9 +120,9 @@ result<void> save_catalog(wal::file_system& fs, const std::string& dir, topic_ca
   ++next.generation;
   const std::string path = slot_path(dir, static_cast<int>(next.generation % 2));
   const auto bytes = encode_catalog(next);
-  auto failed = [&](const char* step, std::error_code ec) {
-    log().error("saving topic metadata to {} failed at {}: {}", path, step, ec.message());
-    return fail(errc::storage_error);
+  auto failed = [&](const char* step, const util::error& e) {
+    log().error("saving topic metadata to {} failed at {}: {}", path, step, e.message());
+    return fail(errc::storage_error, "saving topic metadata failed at " + std::string(step) + ": " + e.message());
   };
   auto names = fs.list(dir);
   if (!names) return failed("list", names.error());

@@ -40,7 +40,7 @@ void wal_txn_effects::write_markers(int64_t producer_id, int16_t epoch, bool com
                           [post = post_, finish_one](const result<int64_t>& r) {
                             // A partition deleted since has nothing left to settle.
                             std::error_code ec;
-                            if (!r && r.error() != errc::unknown_topic_or_partition) ec = r.error();
+                            if (!r && r.error() != errc::unknown_topic_or_partition) ec = r.error().code();
                             post([finish_one, ec] { finish_one(ec); });
                           });
   for (const auto& g : groups)

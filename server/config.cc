@@ -40,7 +40,7 @@ std::pair<engine::profile, engine::produce_policy> serve_config::initial_policy(
   return {p, pol};
 }
 
-wal::simulated_sync_delay parse_sync_delay(const std::string& s) {
+engine::simulated_sync_delay parse_sync_delay(const std::string& s) {
   using namespace std::chrono;
   if (s == "native" || s == "off" || s == "0") return {};
   if (s == "cloud") return {milliseconds(1), 0.2};
@@ -67,7 +67,7 @@ wal::simulated_sync_delay parse_sync_delay(const std::string& s) {
   else if (unit == "s") ns = n * 1e9;
   else throw bad();
   if (!(ns >= 0) || ns > 10e9) throw bad();
-  wal::simulated_sync_delay d{nanoseconds(static_cast<int64_t>(ns)), 0.0};
+  engine::simulated_sync_delay d{nanoseconds(static_cast<int64_t>(ns)), 0.0};
   if (!spread.empty()) {
     if (spread.back() != '%') throw bad();
     spread.pop_back();

@@ -9,7 +9,6 @@
 #include "engine/group_coordinator.h"
 #include "engine/txn_coordinator.h"
 #include "engine/produce_policy.h"
-#include "wal/flush_policy.h"
 
 namespace server {
 
@@ -46,7 +45,7 @@ struct serve_config {
   std::optional<double> linger_ms;
   std::optional<uint64_t> buffer_bytes;
   // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
-  wal::simulated_sync_delay simulated_sync_delay;
+  engine::simulated_sync_delay simulated_sync_delay;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
 
   // The group and transaction coordinators: Kafka's broker settings of the same names.
@@ -62,7 +61,7 @@ struct serve_config {
 
 // Parses a simulated sync delay: native (off), cloud (1ms±20%), hdd (5ms±20%), or a duration with
 // an optional spread: "800us", "2ms", "1ms±20%", "1ms+-20%". Throws std::invalid_argument.
-wal::simulated_sync_delay parse_sync_delay(const std::string& s);
+engine::simulated_sync_delay parse_sync_delay(const std::string& s);
 
 // Parses `kairo serve` arguments. Returns nullopt after printing help when --help was given.
 // Throws std::invalid_argument with a user-facing message on bad input.

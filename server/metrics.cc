@@ -94,8 +94,8 @@ pipeline_probe::pipeline_probe(prometheus::Registry& r)
       memory_waiters(gauge(r, "kairo_pipeline_memory_waiters", "Produce requests waiting for memory (backpressure)")),
       profile(BuildGauge().Name("kairo_pipeline_profile").Help("1 for the active produce profile").Register(r)) {
   auto& fam = BuildCounter().Name("kairo_pipeline_flushes_total").Help("Flushes by the rule that cut them").Register(r);
-  for (int i = 0; i < wal::flush_reason_count; ++i)
-    flushes[static_cast<size_t>(i)] = &fam.Add({{"reason", std::string(wal::to_string(static_cast<wal::flush_reason>(i)))}});
+  for (int i = 0; i < engine::flush_reason_count; ++i)
+    flushes[static_cast<size_t>(i)] = &fam.Add({{"reason", std::string(engine::to_string(static_cast<engine::flush_reason>(i)))}});
 }
 
 wal_probe::wal_probe(prometheus::Registry& r)
@@ -161,6 +161,56 @@ void group_probe::refresh(const engine::coordinator_stats& s, const std::vector<
     committed_offset.Remove(g.first);
     lag.Remove(g.second);
   }
+}
+
+void pipeline_probe::observe(const engine::synced_group& s) {
+  const auto& g = s.group;
+  flushes[static_cast<size_t>(g.reason)]->Increment();
+  flushed_batches.Increment(static_cast<double>(g.records));
+  batches_per_flush.Observe(static_cast<double>(g.records));
+  flush_wait.Observe(std::chrono::duration<double>(g.oldest_wait).count());
+}
+
+void pipeline_probe::refresh(engine::produce_pipeline& p, const engine::log_manager::queue_depth& q) {
+  const auto st = p.current();
+  pending_batches.Set(static_cast<double>(q.records));
+  pending_bytes.Set(static_cast<double>(q.bytes));
+  min_batches.Set(st.policy.min_batches);
+  linger_seconds.Set(std::chrono::duration<double>(st.policy.linger).count());
+  buffer_bytes.Set(static_cast<double>(st.policy.buffer_bytes));
+  auto& budget = p.budget();
+  memory_used_bytes.Set(static_cast<double>(budget.used()));
+  memory_peak_bytes.Set(static_cast<double>(budget.peak()));
+  memory_capacity_bytes.Set(static_cast<double>(budget.capacity()));
+  memory_waiters.Set(static_cast<double>(budget.waiting()));
+  for (auto q : {engine::profile::low_latency, engine::profile::balanced, engine::profile::high_throughput,
+                 engine::profile::auto_tuned, engine::profile::custom})
+    profile.Add({{"profile", std::string(engine::to_string(q))}}).Set(q == st.active ? 1 : 0);
+}
+
+void wal_probe::observe(const engine::synced_group& s) {
+  const auto& g = s.group;
+  groups.Increment();
+  records.Increment(static_cast<double>(g.records));
+  bytes.Increment(static_cast<double>(g.bytes));
+  group_records.Observe(static_cast<double>(g.records));
+  group_bytes.Observe(static_cast<double>(g.bytes));
+  write_duration.Observe(std::chrono::duration<double>(g.write).count());
+  sync_duration.Observe(std::chrono::duration<double>(g.sync).count());
+}
+
+void wal_probe::refresh(const engine::log_manager& eng, const engine::log_manager::queue_depth& q) {
+  queue_records.Set(static_cast<double>(q.records));
+  queue_bytes.Set(static_cast<double>(q.bytes));
+  simulated_sync_delay.Set(std::chrono::duration<double>(eng.sync_delay().mean).count());
+  failed.Set(eng.storage().failure.empty() ? 0 : 1);
+}
+
+void registry::refresh(engine::produce_pipeline& p, const engine::log_manager& eng) {
+  const auto q = eng.queued();
+  pipeline.refresh(p, q);
+  wal.refresh(eng, q);
+  process.resident_memory_bytes.Set(resident_memory_bytes());
 }
 
 txn_probe::txn_probe(prometheus::Registry& r)

@@ -13,9 +13,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "engine/broker.h"
 #include "engine/group_coordinator.h"
+#include "engine/produce_pipeline.h"
 #include "engine/txn_coordinator.h"
-#include "wal/flush_policy.h"
+#include "engine/produce_policy.h"
 
 namespace server::metrics {
 
@@ -52,7 +54,7 @@ struct kafka_probe {
 
 struct pipeline_probe {
   explicit pipeline_probe(prometheus::Registry& r);
-  std::array<prometheus::Counter*, wal::flush_reason_count> flushes{};  // by reason
+  std::array<prometheus::Counter*, engine::flush_reason_count> flushes{};  // by reason
   prometheus::Counter& flushed_batches;
   prometheus::Histogram& batches_per_flush;
   prometheus::Histogram& flush_wait;  // seconds the oldest batch waited for its flush
@@ -66,6 +68,10 @@ struct pipeline_probe {
   prometheus::Gauge& memory_capacity_bytes;
   prometheus::Gauge& memory_waiters;
   prometheus::Family<prometheus::Gauge>& profile;
+
+  void observe(const engine::synced_group& g);  // on the WAL sync thread: counters and histograms only
+  // At a scrape: the policy in force, what waits for the next cut, the memory budget.
+  void refresh(engine::produce_pipeline& p, const engine::log_manager::queue_depth& q);
 };
 
 struct wal_probe {
@@ -81,6 +87,9 @@ struct wal_probe {
   prometheus::Gauge& queue_bytes;
   prometheus::Gauge& simulated_sync_delay;
   prometheus::Gauge& failed;
+
+  void observe(const engine::synced_group& g);  // on the WAL sync thread: counters and histograms only
+  void refresh(const engine::log_manager& eng, const engine::log_manager::queue_depth& q);  // at a scrape
 };
 
 // One row of consumer lag: a committed offset and the partition's high watermark.
@@ -135,6 +144,14 @@ struct registry {
   group_probe groups;
   txn_probe txn;
   process_probe process;
+
+  // Every synced group, on the WAL sync thread.
+  void observe(const engine::synced_group& g) {
+    pipeline.observe(g);
+    wal.observe(g);
+  }
+  // The gauges that mirror the engine's state, at a scrape.
+  void refresh(engine::produce_pipeline& p, const engine::log_manager& eng);
 };
 
 // The registry in Prometheus text exposition format.

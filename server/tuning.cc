@@ -57,6 +57,11 @@ void tuning_feed::add(const tuner::group_sample& s) {
   std::lock_guard lock(mu_);
   push_capped(groups_, s, cap);
 }
+void tuning_feed::add(const engine::synced_group& s) {
+  const auto& g = s.group;
+  add(tuner::group_sample{std::chrono::steady_clock::now().time_since_epoch(), static_cast<uint32_t>(g.records),
+                          g.bytes, s.sync_seen(), g.write, g.oldest_wait, g.idle_before});
+}
 void tuning_feed::add(const tuner::request_sample& s) {
   std::lock_guard lock(mu_);
   push_capped(requests_, s, cap);

@@ -13,6 +13,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "engine/broker.h"
 #include "engine/produce_pipeline.h"
 #include "tuner/controller.h"
 
@@ -22,6 +23,7 @@ namespace server {
 class tuning_feed {
  public:
   void add(const tuner::group_sample& s);
+  void add(const engine::synced_group& g);  // as the controller sees it: the sync with any simulated delay
   void add(const tuner::request_sample& s);
   void add(const tuner::ack_sample& s);
   void drain_into(tuner::controller& c);

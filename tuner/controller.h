@@ -22,6 +22,8 @@
 
 #include <Eigen/Core>
 
+#include "wal/flush_policy.h"
+
 namespace tuner {
 
 using duration = std::chrono::nanoseconds;
@@ -58,14 +60,10 @@ struct ack_sample {
 
 // The auto profile's cap on the buffer (bytes pending before a cut), and the buffer it uses when
 // bytes are not what it waits for.
-inline constexpr uint64_t buffer_cap = 16u << 20;
+inline constexpr uint64_t buffer_cap = wal::default_buffer_bytes;
 
-struct policy {
-  uint32_t min_batches = 1;
-  duration linger{0};
-  uint64_t buffer_bytes = buffer_cap;
-  friend bool operator==(const policy&, const policy&) = default;
-};
+// What the controller proposes is the WAL's own policy type, so nothing converts between them.
+using policy = wal::flush_policy;
 
 // What the controller saw over its window; exported with every decision.
 struct signals {

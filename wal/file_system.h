@@ -1,6 +1,6 @@
 #pragma once
 // The WAL's window onto files. Production uses posix_file_system; tests use
-// mem_file_system (wal/mem_file_system.h), which can fail the Nth write or sync, tear a write,
+// mem_file_system (tests/support/mem_file_system.h), which can fail the Nth write or sync, tear a write,
 // and "crash" by dropping every byte that was written but not synced.
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,7 @@
 #pragma once
 // When the sync thread cuts a group. This is the one batching decision point of the produce path
-// (docs/architecture.md): profiles and the tuner only ever change this value.
+// (docs/architecture.md): profiles and the tuner only ever change this value. Header-only and
+// std-only, so the tuner (a pure library) can use the type without linking the WAL.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -8,23 +9,24 @@
 
 namespace wal {
 
-// Experiment-only: a delay added after every real fdatasync so that a fast disk can stand in for
-// cloud block storage or a spinning disk. Off (zero) by default; reported wherever it applies.
-struct simulated_sync_delay {
-  std::chrono::nanoseconds mean{0};
-  double jitter = 0.0;  // uniform in [mean*(1-jitter), mean*(1+jitter)]
-  bool enabled() const { return mean.count() > 0; }
-  friend bool operator==(const simulated_sync_delay&, const simulated_sync_delay&) = default;
+// The bytes a group gathers by default, and the most `auto` ever waits for: the tuner's cap on
+// the buffer it sets and the memory budget the produce path keeps under auto are both this.
+inline constexpr uint64_t default_buffer_bytes = 16u << 20;
+
+// The one batching policy type of the project: the WAL cuts by it, the engine's profiles are
+// values of it, the tuner proposes it and the admin API shows and sets it.
+struct flush_policy {
+  uint32_t min_batches = 1;                         // cut once this many records are pending...
+  std::chrono::nanoseconds linger{0};               // ...or the oldest pending record has waited this long...
+  uint64_t buffer_bytes = default_buffer_bytes;     // ...or this many bytes are pending.
+  friend bool operator==(const flush_policy&, const flush_policy&) = default;
 };
 
-struct flush_policy {
-  uint32_t min_batches = 1;              // cut once this many records are pending...
-  std::chrono::nanoseconds linger{0};    // ...or the oldest pending record has waited this long...
-  uint64_t buffer_bytes = 16u << 20;     // ...or this many bytes are pending.
-  uint32_t max_group_records = 8192;     // a group never takes more records than this
-  uint64_t max_group_bytes = 16u << 20;  // nor more bytes (a single larger record goes alone)
-  simulated_sync_delay sync_delay;
-  friend bool operator==(const flush_policy&, const flush_policy&) = default;
+// How large one group may grow whatever the policy says: bounds the write buffer and the time
+// one write() takes. WAL configuration, not batching policy: nothing tunes it.
+struct group_caps {
+  uint32_t max_records = 8192;             // a group never takes more records than this
+  uint64_t max_bytes = default_buffer_bytes;  // nor more bytes (a single larger record goes alone)
 };
 
 enum class flush_reason : uint8_t { min_batches, linger, buffer, shutdown };

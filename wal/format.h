@@ -8,26 +8,16 @@
 #include <string>
 #include <string_view>
 
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
+#include "util/endian.h"
 
 namespace wal::format {
 
-inline void put_u32(std::byte* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = std::byte(v >> (8 * i));
-}
-inline void put_u64(std::byte* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = std::byte(v >> (8 * i));
-}
-inline uint32_t get_u32(const std::byte* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | std::to_integer<uint32_t>(p[i]);
-  return v;
-}
-inline uint64_t get_u64(const std::byte* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | std::to_integer<uint64_t>(p[i]);
-  return v;
-}
+using util::le::get_u32;
+using util::le::get_u64;
+using util::le::put_u32;
+using util::le::put_u64;
+namespace crc32c = util::crc32c;
 
 // Segment file: header, then records back to back.
 inline constexpr char segment_magic[8] = {'K', 'A', 'I', 'R', 'O', 'W', 'A', 'L'};

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <random>
+#include <optional>
 
 #include "wal/errc.h"
 #include "wal/format.h"
@@ -27,13 +27,6 @@ using clock = std::chrono::steady_clock;
 
 size_t framed_size(const payload& p) { return format::record_header_size + p.bytes.size(); }
 
-std::chrono::nanoseconds draw_delay(const simulated_sync_delay& d, std::mt19937_64& rng) {
-  if (!d.enabled()) return std::chrono::nanoseconds{0};
-  if (d.jitter <= 0) return d.mean;
-  std::uniform_real_distribution<double> u(1.0 - d.jitter, 1.0 + d.jitter);
-  return std::chrono::nanoseconds{static_cast<int64_t>(static_cast<double>(d.mean.count()) * u(rng))};
-}
-
 }  // namespace
 
 write_ahead_log::write_ahead_log(const options& opts, std::shared_ptr<file_system> fs)
@@ -41,15 +34,12 @@ write_ahead_log::write_ahead_log(const options& opts, std::shared_ptr<file_syste
 
 write_ahead_log::~write_ahead_log() { close(); }
 
-result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& opts, std::shared_ptr<file_system> fs,
-                                                                std::string* problem) {
-  if (auto r = fs->create_dirs(opts.dir); !r) {
-    if (problem) *problem = "cannot create log directory " + opts.dir + ": " + r.error().message();
-    return fail(errc::io_error);
-  }
+result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& opts, std::shared_ptr<file_system> fs) {
+  if (auto r = fs->create_dirs(opts.dir); !r)
+    return fail(errc::io_error, "cannot create log directory: " + r.error().message());
   std::unique_ptr<write_ahead_log> w(new write_ahead_log(opts, std::move(fs)));
   if (auto r = w->recover(); !r) {
-    if (problem) *problem = w->failure();
+    log().error("{}", r.error().message());
     return fail(r.error());
   }
   w->idle_since_ = clock::now();
@@ -59,10 +49,7 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
 
 result<void> write_ahead_log::recover() {
   auto names = fs_->list(opts_.dir);
-  if (!names) {
-    record_failure(errc::io_error, "listing " + opts_.dir + ": " + names.error().message());
-    return fail(errc::io_error);
-  }
+  if (!names) return fail(errc::io_error, names.error().message());
   std::vector<uint64_t> firsts;
   for (auto& n : *names)
     if (auto first = format::parse_segment_name(n)) firsts.push_back(*first);
@@ -73,59 +60,38 @@ result<void> write_ahead_log::recover() {
     const bool last = i + 1 == firsts.size();
     const std::string path = opts_.dir + "/" + format::segment_name(firsts[i]);
     auto reader = fs_->open_readable(path);
-    if (!reader) {
-      record_failure(errc::io_error, "opening " + path + ": " + reader.error().message());
-      return fail(errc::io_error);
-    }
+    if (!reader) return fail(errc::io_error, reader.error().message());
     auto size = (*reader)->size();
-    if (!size) return fail(errc::io_error);
-      if (firsts[i] != expected_lsn) {
-      record_failure(errc::corrupt_segment, "segment " + path + " starts at lsn " + std::to_string(firsts[i]) +
-                                                " but the previous segment ends before lsn " +
-                                                std::to_string(expected_lsn) + ": records are missing");
-      log().error("{}", failure_);
-      return fail(errc::corrupt_segment);
-    }
+    if (!size) return fail(errc::io_error, size.error().message());
+    if (firsts[i] != expected_lsn)
+      return fail(errc::corrupt_segment, "segment " + path + " starts at lsn " + std::to_string(firsts[i]) +
+                                             " but the previous segment ends before lsn " +
+                                             std::to_string(expected_lsn) + ": records are missing");
     auto scan = scan_segment(**reader, *size, firsts[i], nullptr);
-    if (!scan) {
-      record_failure(errc::io_error, "reading " + path + ": " + scan.error().message());
-      return fail(errc::io_error);
-    }
+    if (!scan) return fail(errc::io_error, scan.error().message());
     if (!scan->problem.empty()) {
-      if (!last) {
-        record_failure(errc::corrupt_segment, "sealed segment " + path + " is corrupt at byte " +
-                                                  std::to_string(scan->valid_bytes) + ": " + scan->problem);
-        log().error("{}", failure_);
-        return fail(errc::corrupt_segment);
-      }
-      if (!scan->header_ok && *size >= format::segment_header_size) {
-        record_failure(errc::corrupt_segment, "newest segment " + path + " has a damaged header: " + scan->problem);
-        log().error("{}", failure_);
-        return fail(errc::corrupt_segment);
-      }
+      if (!last)
+        return fail(errc::corrupt_segment, "sealed segment " + path + " is corrupt at byte " +
+                                               std::to_string(scan->valid_bytes) + ": " + scan->problem);
+      if (!scan->header_ok && *size >= format::segment_header_size)
+        return fail(errc::corrupt_segment, "newest segment " + path + " has a damaged header: " + scan->problem);
       if (!scan->header_ok) {
         // Created but its header never reached the disk: it holds no records.
         log().warn("removing segment {} whose header was never completed ({} bytes)", path, *size);
-        if (auto r = fs_->remove(path); !r) return fail(errc::io_error);
+        if (auto r = fs_->remove(path); !r) return fail(errc::io_error, r.error().message());
         continue;
       }
       log().warn("truncating torn or corrupt tail of {}: {} bytes dropped after byte {} ({})", path,
                  *size - scan->valid_bytes, scan->valid_bytes, scan->problem);
-      if (auto r = fs_->truncate(path, scan->valid_bytes); !r) {
-        record_failure(errc::io_error, "truncating " + path + ": " + r.error().message());
-        return fail(errc::io_error);
-      }
+      if (auto r = fs_->truncate(path, scan->valid_bytes); !r) return fail(errc::io_error, r.error().message());
       reader = fs_->open_readable(path);
-      if (!reader) return fail(errc::io_error);
+      if (!reader) return fail(errc::io_error, reader.error().message());
     }
     expected_lsn = scan->next_lsn;
     segments_[firsts[i]] = segment{firsts[i], path, std::shared_ptr<readable_file>(std::move(*reader))};
     if (last) {
       auto w = fs_->open_writable(path);
-      if (!w) {
-        record_failure(errc::io_error, "opening " + path + " for append: " + w.error().message());
-        return fail(errc::io_error);
-      }
+      if (!w) return fail(errc::io_error, w.error().message());
       active_ = std::move(*w);
       active_first_lsn_ = firsts[i];
     }
@@ -138,29 +104,14 @@ result<void> write_ahead_log::recover() {
 result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
   const std::string path = opts_.dir + "/" + format::segment_name(first_lsn);
   auto w = fs_->open_writable(path);
-  if (!w) {
-    record_failure(errc::io_error, "creating segment " + path + ": " + w.error().message());
-    return fail(errc::write_failed);
-  }
+  if (!w) return fail(errc::write_failed, "creating segment: " + w.error().message());
   std::byte header[format::segment_header_size];
   format::encode_segment_header(header, first_lsn);
-  if (auto r = (*w)->append(header); !r) {
-    record_failure(errc::write_failed, "writing header of " + path + ": " + r.error().message());
-    return fail(errc::write_failed);
-  }
-  if (auto r = (*w)->sync(); !r) {
-    record_failure(errc::sync_failed, "fdatasync of new segment " + path + ": " + r.error().message());
-    return fail(errc::sync_failed);
-  }
-  if (auto r = fs_->sync_dir(opts_.dir); !r) {
-    record_failure(errc::sync_failed, "fsync of directory " + opts_.dir + ": " + r.error().message());
-    return fail(errc::sync_failed);
-  }
+  if (auto r = (*w)->append(header); !r) return fail(errc::write_failed, "segment header: " + r.error().message());
+  if (auto r = (*w)->sync(); !r) return fail(errc::sync_failed, "new segment: " + r.error().message());
+  if (auto r = fs_->sync_dir(opts_.dir); !r) return fail(errc::sync_failed, "new segment: " + r.error().message());
   auto reader = fs_->open_readable(path);
-  if (!reader) {
-    record_failure(errc::io_error, "opening " + path + ": " + reader.error().message());
-    return fail(errc::io_error);
-  }
+  if (!reader) return fail(errc::io_error, "new segment: " + reader.error().message());
   if (active_) (void)active_->close();
   active_ = std::move(*w);
   active_first_lsn_ = first_lsn;
@@ -169,11 +120,10 @@ result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
   return {};
 }
 
-void write_ahead_log::record_failure(std::error_code ec, std::string what) {
+void write_ahead_log::record_failure(error e) {
   std::lock_guard lock(mu_);
-  if (sticky_) return;  // the first failure is the one that explains the rest
-  sticky_ = ec;
-  failure_ = std::move(what);
+  if (sticky_) return;
+  sticky_ = std::move(e);
 }
 
 result<void> write_ahead_log::replay(const std::function<void(const record_view&)>& visit) const {
@@ -184,13 +134,11 @@ result<void> write_ahead_log::replay(const std::function<void(const record_view&
   }
   for (auto& s : segs) {
     auto size = s.reader->size();
-    if (!size) return fail(errc::io_error);
+    if (!size) return fail(errc::io_error, size.error().message());
     auto scan = scan_segment(*s.reader, *size, s.first_lsn, &visit);
-    if (!scan) return fail(errc::io_error);
-    if (!scan->problem.empty()) {
-      log().error("segment {} changed after recovery: {}", s.path, scan->problem);
-      return fail(errc::corrupt_segment);
-    }
+    if (!scan) return fail(errc::io_error, scan.error().message());
+    if (!scan->problem.empty())
+      return fail(errc::corrupt_segment, "segment " + s.path + " changed after recovery: " + scan->problem);
   }
   return {};
 }
@@ -203,7 +151,7 @@ result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data
   std::unique_lock lock(mu_);
   for (;;) {
     if (sticky_) return fail(sticky_);
-    if (closing_) return fail(errc::closed);
+    if (closing_) return fail(errc::closed, "the log is closed");
     // A record larger than the whole bound still goes alone into an empty log.
     if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_bytes_ == 0) break;
     if (full == when_full::fail) return fail(errc::queue_full);
@@ -219,13 +167,12 @@ result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data
   return {};
 }
 
-void write_ahead_log::fail_all(std::deque<entry>& group, std::error_code ec) {
-  for (auto& e : group) e.done(fail(ec));
+void write_ahead_log::fail_all(std::deque<entry>& group, const error& e) {
+  for (auto& en : group) en.done(fail(e));
   group.clear();
 }
 
-bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, flush_policy& policy,
-                                 std::error_code& failed) {
+bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, error& failed) {
   std::unique_lock lock(mu_);
   for (;;) {
     if (queue_.empty()) {
@@ -249,7 +196,6 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, f
     }
     work_cv_.wait_until(lock, queue_.front().enqueued + policy_.linger);
   }
-  policy = policy_;
   const auto now = clock::now();
   stats.queue_records = queue_.size();
   stats.queue_bytes = queue_bytes_;
@@ -257,9 +203,10 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, f
   stats.idle_before = now - idle_since_;
   uint64_t bytes = 0;
   // A group takes records in log order up to its caps, and always at least one.
-  while (!queue_.empty() && (failed || (group.size() < policy.max_group_records &&
+  const group_caps& caps = opts_.caps;
+  while (!queue_.empty() && (failed || (group.size() < caps.max_records &&
                                         (group.empty() || bytes + framed_size(queue_.front().data) <=
-                                                              policy.max_group_bytes)))) {
+                                                              caps.max_bytes)))) {
     bytes += framed_size(queue_.front().data);
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -270,22 +217,17 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, f
   return true;
 }
 
-bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats,
-                                  std::error_code& ec, std::string& what) {
+result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::vector<appended>& done,
+                                          group_stats& stats) {
   done.resize(group.size());
   const auto start = clock::now();
   std::chrono::nanoseconds not_writing{0};  // roll syncs and waits, reported apart from the write
-  auto write_out = [&]() -> bool {
-    if (write_buffer_.empty()) return true;
-    if (auto r = active_->append(write_buffer_); !r) {
-      ec = errc::write_failed;
-      what = "write of " + std::to_string(write_buffer_.size()) + " bytes to segment " +
-             format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
-      write_buffer_.clear();
-      return false;
-    }
+  auto write_out = [&]() -> result<void> {
+    if (write_buffer_.empty()) return {};
+    auto r = active_->append(write_buffer_);
     write_buffer_.clear();
-    return true;
+    if (!r) return fail(errc::write_failed, r.error().message());
+    return {};
   };
   for (size_t i = 0; i < group.size(); ++i) {
     auto& e = group[i];
@@ -293,20 +235,11 @@ bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<ap
     if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
         active_->size() > format::segment_header_size) {
       // Roll: what went to the old segment must be durable before this group is acknowledged.
-      if (!write_out()) return false;
+      if (auto r = write_out(); !r) return r;
       const auto w0 = clock::now();
-      const auto s0 = clock::now();
-      if (auto r = active_->sync(); !r) {
-        ec = errc::sync_failed;
-        what = "fdatasync of segment " + format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
-        return false;
-      }
-      stats.sync += clock::now() - s0;
-      if (auto r = open_new_segment(e.lsn); !r) {
-        ec = r.error();
-        what = failure();
-        return false;
-      }
+      if (auto r = active_->sync(); !r) return fail(errc::sync_failed, r.error().message());
+      stats.sync += clock::now() - w0;
+      if (auto r = open_new_segment(e.lsn); !r) return r;
       not_writing += clock::now() - w0;
     }
     const size_t at = write_buffer_.size();
@@ -320,45 +253,54 @@ bool write_ahead_log::write_group(const std::deque<entry>& group, std::vector<ap
     stats.records++;
     stats.bytes += e.data.bytes.size();
   }
-  const bool ok = write_out();
+  auto written = write_out();
   stats.write = clock::now() - start - not_writing;
-  return ok;
+  return written;
 }
 
 void write_ahead_log::run() {
-  std::mt19937_64 rng(0x6b6169726fULL);
   std::deque<entry> group;
   std::vector<appended> done;
   for (;;) {
     group_stats stats{};
-    flush_policy policy;
-    std::error_code ec;
-    if (!take_group(group, stats, policy, ec)) return;
-    if (!ec) {
-      std::string what;
+    error failed;
+    if (!take_group(group, stats, failed)) return;
+    if (!failed) {
       const position start{active_first_lsn_, active_->size()};
-      if (write_group(group, done, stats, ec, what)) {
+      auto r = write_group(group, done, stats);
+      if (r) {
         const auto s0 = clock::now();
-        if (auto r = active_->sync(); !r) {
-          ec = errc::sync_failed;
-          what = "fdatasync of segment " + format::segment_name(active_first_lsn_) + " failed: " + r.error().message();
-        }
+        if (auto s = active_->sync(); !s) r = fail(errc::sync_failed, s.error().message());
         stats.sync += clock::now() - s0;
       }
-      if (ec) {
-        record_failure(ec, what);
-        log().error("log failed, refusing further appends: {}", failure());
-        cut_back(start, group.front().lsn);
+      if (!r) {
+        record_failure(error(r.error().code(),
+                             "group from lsn " + std::to_string(group.front().lsn) + ": " + r.error().message()));
+        log().error("log failed, refusing further appends: {}", r.error().message());
+        if (auto cut = cut_back(start); cut) {
+          std::lock_guard lock(mu_);
+          cut_back_ = true;
+          log().error("the failed group (from lsn {}) was cut off the log: segment {} truncated to {} bytes; "
+                      "nothing a producer was told failed will reappear. Fix the cause (free space, check the "
+                      "disk and dmesg), then restart kairo: the log accepts writes again only after recovery",
+                      group.front().lsn, format::segment_name(start.segment), start.offset);
+        } else {
+          log().critical("the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
+                         "that producers were told failed may reappear after a restart",
+                         group.front().lsn, cut.error().message(), group.front().lsn);
+          std::lock_guard lock(mu_);
+          sticky_ = error(sticky_.code(), sticky_.message() + "; cutting the failed group off failed too: " +
+                                              cut.error().message());
+        }
+        std::lock_guard lock(mu_);
+        failed = sticky_;
       }
     }
-    if (ec) {  // what is still queued is failed by the next take_group
-      fail_all(group, ec);
+    if (failed) {  // what is still queued is failed by the next take_group
+      fail_all(group, failed);
       idle_since_ = clock::now();
       continue;
     }
-
-    stats.simulated_delay = draw_delay(policy.sync_delay, rng);
-    if (stats.simulated_delay.count() > 0) std::this_thread::sleep_for(stats.simulated_delay);
 
     std::function<void(const group_stats&)> observer;
     {
@@ -374,13 +316,13 @@ void write_ahead_log::run() {
   }
 }
 
-void write_ahead_log::cut_back(position start, uint64_t first_lsn) {
+result<void> write_ahead_log::cut_back(position start) {
   // The failed group's bytes (written, perhaps partly, perhaps even synced by a roll) go: every
   // segment it opened is removed and the one it began in is truncated to where it began. Then a
   // restart recovers exactly what was acknowledged, and a full disk gets the space back.
-  std::string problem;
-  auto note = [&](const std::string& what, const std::error_code& e) {
-    if (problem.empty()) problem = what + ": " + e.message();
+  std::optional<error> first;  // the first step that failed; the others are still tried
+  auto note = [&](const error& e) {
+    if (!first) first = e;
   };
   std::string start_path;
   {
@@ -395,41 +337,29 @@ void write_ahead_log::cut_back(position start, uint64_t first_lsn) {
   // From the directory, not segments_: a roll that failed half way leaves a file never listed.
   std::vector<std::string> later;
   if (auto names = fs_->list(opts_.dir); !names) {
-    note("listing " + opts_.dir, names.error());
+    note(names.error());
   } else {
     for (auto& n : *names)
-      if (auto first = format::parse_segment_name(n); first && *first > start.segment)
-        later.push_back(opts_.dir + "/" + n);
+      if (auto f = format::parse_segment_name(n); f && *f > start.segment) later.push_back(opts_.dir + "/" + n);
   }
   for (auto& path : later)
-    if (auto r = fs_->remove(path); !r) note("removing " + path, r.error());
+    if (auto r = fs_->remove(path); !r) note(r.error());
   if (!later.empty())
-    if (auto r = fs_->sync_dir(opts_.dir); !r) note("fsync of directory " + opts_.dir, r.error());
+    if (auto r = fs_->sync_dir(opts_.dir); !r) note(r.error());
   if (start_path.empty()) {
-    problem = "segment " + format::segment_name(start.segment) + " is not known";
+    note(error(errc::io_error, "segment " + format::segment_name(start.segment) + " is not known"));
   } else if (auto r = fs_->truncate(start_path, start.offset); !r) {
-    note("truncating " + start_path + " to " + std::to_string(start.offset) + " bytes", r.error());
+    note(r.error());
   } else if (auto w = fs_->open_writable(start_path); !w) {
-    note("opening " + start_path, w.error());
+    note(w.error());
   } else {
-    if (auto s = (*w)->sync(); !s) note("fdatasync of " + start_path + " after truncating it", s.error());
+    if (auto sy = (*w)->sync(); !sy) note(sy.error());
     active_ = std::move(*w);
     active_first_lsn_ = start.segment;
   }
-  std::lock_guard lock(mu_);
-  if (problem.empty()) {
-    cut_back_ = true;
-    log().error("the failed group (from lsn {}) was cut off the log: {} truncated to {} bytes{}; nothing a "
-                "producer was told failed will reappear. Fix the cause (free space, check the disk and "
-                "dmesg), then restart kairo: the log accepts writes again only after recovery",
-                first_lsn, start_path, start.offset,
-                later.empty() ? std::string() : ", " + std::to_string(later.size()) + " newer segment(s) removed");
-  } else {
-    log().critical("the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
-                   "that producers were told failed may reappear after a restart",
-                   first_lsn, problem, first_lsn);
-    failure_ += "; cutting the failed group off failed too: " + problem;
-  }
+  if (first) return fail(*first);
+  if (!later.empty()) log().error("{} newer segment(s) created by the failed group were removed", later.size());
+  return {};
 }
 
 result<void> write_ahead_log::read_payload(position pos, std::span<std::byte> out) const {
@@ -499,9 +429,10 @@ void write_ahead_log::close() {
   }
 }
 
-std::string write_ahead_log::failure() const {
+result<void> write_ahead_log::health() const {
   std::lock_guard lock(mu_);
-  return failure_;
+  if (sticky_) return fail(sticky_);
+  return {};
 }
 
 bool write_ahead_log::cut_back_done() const {

@@ -10,7 +10,8 @@
 // docs/wal.md, the overlap experiment.)
 //
 // Failure is sticky: once a write or sync fails, the failing group, every queued record and
-// every later append complete with write_failed/sync_failed; failure() says what failed. The
+// every later append complete with write_failed/sync_failed, whose words say what failed (the
+// call, the file, the cause); health() returns that same error. The
 // failing group's bytes are cut back off the log (its segment truncated to where the group
 // began, segments it opened removed), so that a restart recovers exactly what was completed
 // successfully; cut_back_done() says whether that worked. Nothing is completed successfully
@@ -73,8 +74,7 @@ struct group_stats {
   size_t queue_bytes = 0;
   std::chrono::nanoseconds oldest_wait{0};  // from the oldest record's append to the cut
   std::chrono::nanoseconds write{0};       // encoding and write() calls of this group
-  std::chrono::nanoseconds sync{0};        // the real fdatasync(s) that made this group durable
-  std::chrono::nanoseconds simulated_delay{0};
+  std::chrono::nanoseconds sync{0};        // the fdatasync(s) that made this group durable
   std::chrono::nanoseconds idle_before{0};  // how long the cutting thread sat idle before this cut
 };
 
@@ -82,7 +82,8 @@ struct options {
   std::string dir;
   uint64_t segment_bytes = 256u << 20;      // roll to a new segment past this size
   uint64_t max_queue_bytes = 256u << 20;    // append reports queue_full past this many pending bytes
-  flush_policy policy;
+  group_caps caps;
+  flush_policy policy;                      // until set_policy()
 };
 
 enum class when_full { fail, wait };
@@ -91,10 +92,9 @@ class write_ahead_log {
  public:
   // Recovers the directory (see docs/wal-format.md): verifies every record, truncates a torn or
   // corrupt tail of the newest segment (logged with the bytes dropped), refuses with
-  // corrupt_segment when a sealed segment is damaged. Starts the sync thread. On failure,
-  // `problem` (if given) receives what was wrong in words: the file, the byte, the cause.
-  static result<std::unique_ptr<write_ahead_log>> open(const options& opts, std::shared_ptr<file_system> fs,
-                                                       std::string* problem = nullptr);
+  // corrupt_segment when a sealed segment is damaged. Starts the sync thread. An error says what
+  // was wrong in words: the file, the byte, the cause.
+  static result<std::unique_ptr<write_ahead_log>> open(const options& opts, std::shared_ptr<file_system> fs);
   ~write_ahead_log();  // close()s
   write_ahead_log(const write_ahead_log&) = delete;
   write_ahead_log& operator=(const write_ahead_log&) = delete;
@@ -125,8 +125,8 @@ class write_ahead_log {
   // shutdown, joins the log's threads, closes files. Idempotent.
   void close();
 
-  // Empty while healthy; otherwise what failed, in words (sticky).
-  std::string failure() const;
+  // Nothing while healthy; otherwise the sticky error, whose words say what failed.
+  result<void> health() const;
   // After a failure: true once the failed group's bytes have been cut off the log (a restart
   // then recovers only what was completed successfully).
   bool cut_back_done() const;
@@ -155,18 +155,16 @@ class write_ahead_log {
   // Waits until the policy cuts a group (or shutdown, or a failure drains the queue) and moves
   // it into `group`. Returns false once closing and nothing is queued. `failed` is set when the
   // log has failed: the group must then be failed, not written. The one place groups are cut.
-  bool take_group(std::deque<entry>& group, group_stats& stats, flush_policy& policy, std::error_code& failed);
+  bool take_group(std::deque<entry>& group, group_stats& stats, error& failed);
   // Frames `group` into the active segment with write() calls, rolling segments as needed (a
-  // roll syncs the old segment first). No final sync. False on failure, with `ec` set, and
-  // `what` set unless the failure was already recorded.
-  bool write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats,
-                   std::error_code& ec, std::string& what);
+  // roll syncs the old segment first). No final sync.
+  result<void> write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats);
   void run();  // the sync thread
   // After a failed group: removes its bytes from the log (segments it created, the tail of the
   // one it began in at `start`) and syncs that. Sync thread only.
-  void cut_back(position start, uint64_t first_lsn);
-  void fail_all(std::deque<entry>& group, std::error_code ec);
-  void record_failure(std::error_code ec, std::string what);
+  result<void> cut_back(position start);
+  void fail_all(std::deque<entry>& group, const error& e);
+  void record_failure(error e);  // the first failure is kept: it explains the rest
   std::shared_ptr<readable_file> reader_for(uint64_t segment) const;
 
   const options opts_;
@@ -179,8 +177,7 @@ class write_ahead_log {
   uint64_t queue_bytes_ = 0;          // guarded by mu_
   uint64_t next_lsn_ = 0;             // guarded by mu_
   bool closing_ = false;              // guarded by mu_
-  std::error_code sticky_;            // guarded by mu_
-  std::string failure_;               // guarded by mu_
+  error sticky_;                      // guarded by mu_; empty while healthy
   flush_policy policy_;               // guarded by mu_
   std::function<void(const group_stats&)> observer_;  // guarded by mu_; set before start
 

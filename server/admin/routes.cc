@@ -15,7 +15,7 @@ response bad_request(const std::string& field, const std::string& why) {
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
-json delay_json(const wal::simulated_sync_delay& d) {
+json delay_json(const engine::simulated_sync_delay& d) {
   return {{"enabled", d.enabled()}, {"mean_ms", seconds(d.mean) * 1e3}, {"jitter", d.jitter},
           {"note", "EXPERIMENT ONLY: added after every real fdatasync"}};
 }
@@ -65,7 +65,7 @@ response put_policy(context& ctx, const std::string& body) {
   // An explicit knob pins the policy: the tuner steps back until the profile is set to auto again.
   if (overridden) prof = engine::profile::custom;
   ctx.pipeline.set_policy(prof, pol, "set through the admin API");
-  return as_json(200, policy_json(ctx.pipeline.current()));
+  return as_json(200, policy_json(ctx.pipeline.current(), ctx.engine.sync_delay()));
 }
 
 // EXPERIMENT ONLY: swaps the simulated sync delay at runtime, for phased experiments that change
@@ -76,23 +76,23 @@ response put_sync_delay(context& ctx, const std::string& body) {
   if (!req.contains("value") || !req["value"].is_string())
     return bad_request("value", "must be a string: native, cloud, hdd, or a duration like 2ms or 1ms±20%");
   try {
-    ctx.pipeline.set_sync_delay(parse_sync_delay(req["value"].get<std::string>()));
+    ctx.engine.set_sync_delay(parse_sync_delay(req["value"].get<std::string>()));
   } catch (const std::invalid_argument& e) {
     return bad_request("value", e.what());
   }
-  return as_json(200, delay_json(ctx.pipeline.current().sync_delay));
+  return as_json(200, delay_json(ctx.engine.sync_delay()));
 }
 
 }  // namespace
 
-json policy_json(const engine::produce_pipeline::state& s) {
+json policy_json(const engine::produce_pipeline::state& s, const engine::simulated_sync_delay& delay) {
   json j = {{"profile", std::string(engine::to_string(s.active))},
             {"min_batches", s.policy.min_batches},
             {"linger_ms", seconds(s.policy.linger) * 1e3},
             {"buffer_bytes", s.policy.buffer_bytes},
             {"changes", s.changes},
             {"reason", s.last_reason},
-            {"simulated_sync_delay", delay_json(s.sync_delay)}};
+            {"simulated_sync_delay", delay_json(delay)}};
   return j;
 }
 
@@ -120,7 +120,7 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics::serialize(*ctx.metrics.prom)};
   }
   if (path == "/v1/produce/policy") {
-    if (method == "GET") return as_json(200, policy_json(ctx.pipeline.current()));
+    if (method == "GET") return as_json(200, policy_json(ctx.pipeline.current(), ctx.engine.sync_delay()));
     if (method == "PUT" || method == "POST") return put_policy(ctx, body);
     return text(405, "use GET or PUT");
   }
@@ -135,7 +135,7 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     j["data_dir"] = ctx.config.data_dir;
     auto st = ctx.pipeline.current();
     j["profile"] = std::string(engine::to_string(st.active));
-    j["policy"] = policy_json(st);
+    j["policy"] = policy_json(st, ctx.engine.sync_delay());
     j["wal_failure"] = ctx.engine.storage().failure;
     j["signals"] = {{"pending_batches", m.pipeline.pending_batches.Value()},
                     {"pending_bytes", m.pipeline.pending_bytes.Value()},
@@ -149,7 +149,7 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     return as_json(200, j);
   }
   if (path == "/v1/experiment/sync-delay") {
-    if (method == "GET") return as_json(200, delay_json(ctx.pipeline.current().sync_delay));
+    if (method == "GET") return as_json(200, delay_json(ctx.engine.sync_delay()));
     if (method == "PUT" || method == "POST") return put_sync_delay(ctx, body);
     return text(405, "use GET or PUT");
   }

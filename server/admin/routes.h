@@ -44,6 +44,6 @@ struct response {
 response route(context& ctx, std::string_view method, std::string_view target, const std::string& body);
 
 // The policy as the admin API shows it.
-nlohmann::json policy_json(const engine::produce_pipeline::state& s);
+nlohmann::json policy_json(const engine::produce_pipeline::state& s, const engine::simulated_sync_delay& delay);
 
 }  // namespace server::admin

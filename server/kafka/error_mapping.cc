@@ -1,7 +1,6 @@
 #include "server/kafka/error_mapping.h"
 
 #include "engine/errc.h"
-#include "wal/errc.h"
 
 namespace server::kafka {
 namespace {
@@ -57,7 +56,6 @@ error_code kafka_code(engine::errc e) {
 protocol::error_code map_data_error(std::error_code ec) {
   if (!ec) return error_code::none;
   if (ec.category() == engine::error_category()) return kafka_code(static_cast<engine::errc>(ec.value()));
-  if (ec.category() == wal::error_category()) return error_code::kafka_storage_error;
   return error_code::unknown_server_error;
 }
 
@@ -71,7 +69,7 @@ protocol::error_code map_group_error(std::error_code ec) {
   // As Kafka's coordinator answers when it cannot write the offsets topic: NOT_COORDINATOR for a
   // failed log or a coordinator going away (clients look for the coordinator again and retry),
   // COORDINATOR_NOT_AVAILABLE while the write queue is full.
-  if (ec == engine::errc::storage_error || ec == engine::errc::shutting_down || ec.category() == wal::error_category())
+  if (ec == engine::errc::storage_error || ec == engine::errc::shutting_down)
     return error_code::not_coordinator;
   if (ec == engine::errc::busy) return error_code::coordinator_not_available;
   return map_data_error(ec);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
 namespace engine::test {
 
@@ -66,7 +66,7 @@ inline int64_t get_varint(std::span<const std::byte> in, size_t& pos) {
 inline void fix_crc(std::vector<std::byte>& bytes, size_t at = 0) {
   const auto length = static_cast<uint32_t>(get_be(bytes, at + 8, 4));
   const size_t end = at + 12 + length;
-  set_be(bytes, at + 17, wal::crc32c::value(bytes.data() + at + 21, end - at - 21), 4);
+  set_be(bytes, at + 17, util::crc32c::value(bytes.data() + at + 21, end - at - 21), 4);
 }
 
 // Encodes the record section (uncompressed) of a batch.

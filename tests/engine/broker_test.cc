@@ -8,7 +8,7 @@
 #include "engine/broker.h"
 #include "engine/errc.h"
 #include "tests/engine/test_util.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace engine;
 using namespace engine::test;

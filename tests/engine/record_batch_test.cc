@@ -13,7 +13,7 @@ namespace {
 std::error_code validate_error(const std::vector<std::byte>& bytes, std::string* why = nullptr) {
   auto r = validate_batches(bytes, why);
   REQUIRE_FALSE(r);
-  return r.error();
+  return r.error().code();
 }
 
 }  // namespace
@@ -47,7 +47,7 @@ TEST_CASE("a well-formed batch is accepted and its header read back", "[engine][
   CHECK(h.base_sequence == 12);
   CHECK(h.record_count == 3);
   CHECK_FALSE(h.compressed());
-  CHECK(h.crc == wal::crc32c::value(bytes.data() + 21, bytes.size() - 21));
+  CHECK(h.crc == util::crc32c::value(bytes.data() + 21, bytes.size() - 21));
 }
 
 TEST_CASE("concatenated batches are each validated and located", "[engine][record_batch]") {

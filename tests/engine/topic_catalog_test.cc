@@ -5,7 +5,7 @@
 #include "engine/errc.h"
 #include "engine/topic_catalog.h"
 #include "tests/engine/test_util.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace engine;
 using namespace engine::test;

@@ -13,7 +13,7 @@
 #include "engine/control_batch.h"
 #include "engine/errc.h"
 #include "tests/engine/test_util.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace engine;
 using namespace engine::test;
@@ -309,11 +309,11 @@ TEST_CASE("a retry of a durable batch is not failed by a later batch's failed sy
   // newest first. The first batch is durable, the second's sync fails: the first's retry must get
   // the first's offset, not the second's failure.
   auto fs = std::make_shared<wal::mem_file_system>();
-  auto m = open_mem(fs);
+  auto c = mem_config();
+  c.wal.caps.max_records = 1;  // each batch its own group
+  auto m = open_mem(fs, c);
   REQUIRE(m->create_topic("t", 1));
-  auto held = hold_policy();
-  held.max_group_records = 1;
-  m->wal().set_policy(held);
+  m->wal().set_policy(hold_policy());
   const auto a = pbatch({"a"}, 3, 0, 0);
   const auto b = pbatch({"b"}, 3, 0, 1);
   auto pa = produce_async(*m, "t", 0, a);
@@ -321,9 +321,7 @@ TEST_CASE("a retry of a durable batch is not failed by a later batch's failed sy
   auto rb = produce_async(*m, "t", 0, b);
   auto ra = produce_async(*m, "t", 0, a);
   fs->fail_nth_sync(2);
-  wal::flush_policy one_at_a_time;
-  one_at_a_time.max_group_records = 1;
-  m->wal().set_policy(one_at_a_time);
+  m->wal().set_policy(wal::flush_policy{});
   REQUIRE(pa.get());
   CHECK(pa.get()->base_offset == 0);
   CHECK(pb.get().error() == errc::storage_error);

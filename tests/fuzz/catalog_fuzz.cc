@@ -31,9 +31,9 @@
 #include "engine/errc.h"
 #include "engine/topic_catalog.h"
 #include "tests/fuzz/fuzz_fixtures.h"
-#include "wal/crc32c.h"
-#include "wal/format.h"
-#include "wal/mem_file_system.h"
+#include "util/crc32c.h"
+#include "util/endian.h"
+#include "tests/support/mem_file_system.h"
 
 namespace {
 
@@ -43,8 +43,8 @@ using bytes = std::vector<std::byte>;
 void repair(bytes& slot) {
   if (slot.size() < C::header_size) return;
   const size_t body = slot.size() - C::header_size;
-  wal::format::put_u32(slot.data() + 12, static_cast<uint32_t>(body));
-  wal::format::put_u32(slot.data() + 16, wal::crc32c::value(slot.data() + C::header_size, body));
+  util::le::put_u32(slot.data() + 12, static_cast<uint32_t>(body));
+  util::le::put_u32(slot.data() + 16, util::crc32c::value(slot.data() + C::header_size, body));
 }
 
 std::optional<engine::topic_catalog> decode_checked(const bytes& slot) {

@@ -38,7 +38,7 @@
 #include "tests/fuzz/fuzz_fixtures.h"
 #include "tests/fuzz/request_decode.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 #include "wal/write_ahead_log.h"
 
 namespace {

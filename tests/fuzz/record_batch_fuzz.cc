@@ -24,7 +24,7 @@
 
 #include "engine/control_batch.h"
 #include "engine/record_batch.h"
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
 namespace {
 
@@ -66,7 +66,7 @@ void repair(std::vector<std::byte>& in, uint8_t flags) {
     });
   if (flags & 0x04)
     for_each_framed(in, [](std::span<std::byte> b) {
-      set_be(b.data() + L::crc, wal::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from), 4);
+      set_be(b.data() + L::crc, util::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from), 4);
     });
 }
 
@@ -119,7 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       const auto b = in.subspan(at, h.size_bytes());
-      const bool crc_ok = wal::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from) == h.crc;
+      const bool crc_ok = util::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from) == h.crc;
       const bool count_ok = h.record_count >= 0 && (h.record_count == 0 || int64_t{h.record_count} == int64_t{h.last_offset_delta} + 1);
       if (!crc_ok || !count_ok) {
         walk_decides = false;

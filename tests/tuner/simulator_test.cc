@@ -99,10 +99,10 @@ TEST_CASE("step down: surplus producers stop after their ack", "[tuner][sim]") {
   CHECK(throughput(r, 3s, 4s) == Approx(throughput(r, 1s, 2s) / 8).epsilon(0.1));
 }
 
-TEST_CASE("a group takes at most max_group_records batches", "[tuner][sim]") {
+TEST_CASE("a group takes at most caps.max_records batches", "[tuner][sim]") {
   auto s = closed(64, 100us, 1ms, 2s, 500ms);
   auto p = fixed_policy(1, 0ms);
-  p.fixed.max_group_records = 16;
+  p.caps.max_records = 16;
   const auto r = run_with(s, p);
   CHECK(r.batches_per_sync <= 16);
   CHECK(r.batches_per_sync > 15);

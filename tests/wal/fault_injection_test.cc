@@ -4,7 +4,7 @@
 
 #include "tests/wal/test_util.h"
 #include "wal/errc.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -59,7 +59,10 @@ TEST_CASE("a failed sync fails every waiter of the group and every later append"
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::sync_failed);
   }
-  CHECK_THAT(w->failure(), Catch::Contains("fdatasync") && Catch::Contains(".wal"));
+  REQUIRE_FALSE(w->health());
+  CHECK_THAT(w->health().error().message(), Catch::Contains("fdatasync") && Catch::Contains(".wal"));
+  // Every refused record carries the same words as the log's health.
+  CHECK(out.results.front().error().message() == w->health().error().message());
   auto later = append_sync(*w, 0, "later");
   REQUIRE_FALSE(later);
   CHECK(later.error() == errc::sync_failed);
@@ -74,14 +77,14 @@ TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
   release(*w);
   out.wait_for(3);
   for (auto& r : out.results) CHECK(r.error() == errc::write_failed);
-  CHECK_THAT(w->failure(), Catch::Contains("write of"));
+  CHECK_THAT(w->health().error().message(), Catch::Contains("write of"));
   CHECK(append_sync(*w, 0, "x").error() == errc::write_failed);
 }
 
 TEST_CASE("records queued behind a failing group fail as well, none is acknowledged", "[wal][fault]") {
   auto fs = std::make_shared<mem_file_system>();
   auto o = mem_options();
-  o.policy.max_group_records = 2;
+  o.caps.max_records = 2;
   o.policy.min_batches = 1000;
   o.policy.linger = 1h;
   auto w = *write_ahead_log::open(o, fs);
@@ -163,7 +166,7 @@ struct failed_group_run {
     release(*w);
     out.wait_for(static_cast<size_t>(n_doomed));
     doomed = out.results;
-    failure = w->failure();
+    if (auto h = w->health(); !h) failure = h.error().message();
     cut = w->cut_back_done();
   }
 };
@@ -216,7 +219,7 @@ TEST_CASE("a group that rolled to a new segment and then failed leaves neither s
   }
 }
 
-TEST_CASE("if the cut itself fails, failure() says that records may reappear", "[wal][fault]") {
+TEST_CASE("if the cut itself fails, health() says that records may reappear", "[wal][fault]") {
   // A truncate cannot fail in the mem fs; the sync after it can, on a disk whose syncs all fail.
   failed_group_run t;
   t.run(mem_options(), 2, 3, [](mem_file_system& fs) { fs.fail_syncs_from_nth(1); });

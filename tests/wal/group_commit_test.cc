@@ -10,7 +10,7 @@
 #include "tests/wal/sync_tracking_file_system.h"
 #include "tests/wal/test_util.h"
 #include "wal/errc.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -175,7 +175,7 @@ TEST_CASE("group caps bound records and bytes per group", "[wal][group_commit]")
   auto o = mem_options();
   o.policy.min_batches = 50;
   o.policy.linger = 1h;
-  o.policy.max_group_records = 7;
+  o.caps.max_records = 7;
   auto w = *write_ahead_log::open(o, std::make_shared<mem_file_system>());
   observed obs;
   w->set_observer(std::ref(obs));

@@ -4,8 +4,9 @@
 
 #include "tests/wal/test_util.h"
 #include "wal/errc.h"
+#include "util/endian.h"
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -95,9 +96,9 @@ TEST_CASE("a bad checksum or bad length in the newest segment truncates the tail
   for (int i = 0; i < 3; ++i) off += format::record_header_size + recs[static_cast<size_t>(i)].size();
 
   SECTION("payload byte flipped") { bytes[off + format::record_header_size] ^= std::byte{0x40}; }
-  SECTION("length made huge") { format::put_u32(bytes.data() + off + 4, 0x7fffffff); }
+  SECTION("length made huge") { util::le::put_u32(bytes.data() + off + 4, 0x7fffffff); }
   SECTION("length off by one") {
-    format::put_u32(bytes.data() + off + 4, static_cast<uint32_t>(recs[3].size() + 1));
+    util::le::put_u32(bytes.data() + off + 4, static_cast<uint32_t>(recs[3].size() + 1));
   }
   auto damaged = std::make_shared<mem_file_system>();
   damaged->set_contents(first_segment, bytes);
@@ -135,11 +136,10 @@ TEST_CASE("corruption inside a sealed segment is an error naming the segment and
   const size_t off = format::segment_header_size + format::record_header_size + 2;
   bytes[off] ^= std::byte{1};
   fs->set_contents(first_segment, bytes);
-  std::string problem;
-  auto w = write_ahead_log::open(o, fs, &problem);
+  auto w = write_ahead_log::open(o, fs);
   REQUIRE_FALSE(w);
   CHECK(w.error() == errc::corrupt_segment);
-  CHECK_THAT(problem, Catch::Contains(format::segment_name(0)) && Catch::Contains("byte 24") &&
+  CHECK_THAT(w.error().message(), Catch::Contains(format::segment_name(0)) && Catch::Contains("byte 24") &&
                           Catch::Contains("checksum"));
   // Nothing was truncated: the operator decides what to do with a damaged sealed segment.
   CHECK(fs->contents(first_segment) == bytes);
@@ -153,9 +153,8 @@ TEST_CASE("a missing middle segment is reported, not skipped", "[wal][recovery]"
   std::sort(names.begin(), names.end());
   REQUIRE(names.size() >= 3);
   REQUIRE(fs->remove("/wal/" + names[1]));
-  std::string problem;
-  auto w = write_ahead_log::open(o, fs, &problem);
+  auto w = write_ahead_log::open(o, fs);
   REQUIRE_FALSE(w);
-  CHECK_THAT(problem, Catch::Contains(names[2]) && Catch::Contains("missing"));
+  CHECK_THAT(w.error().message(), Catch::Contains(names[2]) && Catch::Contains("missing"));
   CHECK(w.error() == errc::corrupt_segment);
 }

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "wal/format.h"
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 #include "wal/write_ahead_log.h"
 
 namespace wal::test {

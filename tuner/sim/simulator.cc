@@ -78,6 +78,7 @@ class simulation {
     if (!any_load) throw std::invalid_argument("no load: give producers (closed loop) or a rate (open loop)");
     if (s.offered.rate > 0 && s.offered.connections == 0) throw std::invalid_argument("open loop needs connections");
     policy_ = s.policy.fixed;
+    caps_ = s.policy.caps;
     if (s.policy.auto_tuned) {
       ctl_.emplace(s.policy.tuner);
       apply(ctl_->current());
@@ -193,8 +194,8 @@ class simulation {
     group_.clear();
     uint64_t bytes = 0;
     // Like the WAL: records in order up to the group caps, and always at least one.
-    while (!pending_.empty() && group_.size() < policy_.max_group_records &&
-           (group_.empty() || bytes + pending_.front().bytes <= policy_.max_group_bytes)) {
+    while (!pending_.empty() && group_.size() < caps_.max_records &&
+           (group_.empty() || bytes + pending_.front().bytes <= caps_.max_bytes)) {
       bytes += pending_.front().bytes;
       group_.push_back(pending_.front());
       pending_.pop_front();
@@ -317,6 +318,7 @@ class simulation {
   rng rng_;
   sync_model sync_;
   wal::flush_policy policy_;
+  wal::group_caps caps_;
   std::optional<tuner::controller> ctl_;
   std::priority_queue<event, std::vector<event>, std::greater<>> events_;
   uint64_t seq_ = 0;
@@ -347,7 +349,7 @@ policy_choice low_latency() {
   p.name = "low-latency";
   p.fixed.min_batches = 1;
   p.fixed.linger = 10ms;
-  p.fixed.buffer_bytes = 16u << 20;
+  p.fixed.buffer_bytes = wal::default_buffer_bytes;
   return p;
 }
 
@@ -373,7 +375,7 @@ policy_choice auto_tuned(tuner::config c) {
   policy_choice p;
   p.name = "auto";
   p.auto_tuned = true;
-  p.fixed.buffer_bytes = 16u << 20;  // the cap within which auto chooses
+  p.fixed.buffer_bytes = tuner::buffer_cap;  // the cap within which auto chooses
   p.tuner = c;
   return p;
 }

@@ -70,7 +70,8 @@ struct phase {
 struct policy_choice {
   std::string name = "low-latency";
   bool auto_tuned = false;
-  wal::flush_policy fixed;  // static policy; for auto its buffer and group caps still apply
+  wal::flush_policy fixed;  // static policy; for auto its buffer still applies
+  wal::group_caps caps;     // the WAL's bound on one group, whatever the policy
   tuner::config tuner;      // auto only
   duration decide_every = 100ms;
 };

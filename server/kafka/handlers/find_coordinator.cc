@@ -10,7 +10,7 @@ boost::asio::awaitable<void> handle_find_coordinator(request_context ctx) {
   auto req = protocol::find_coordinator_request::decode(ctx.body, ctx.header.api_version);
   auto& b = ctx.broker;
   const auto advertised = b.config.advertised_or_listen();
-  const std::string failure = b.engine.wal().failure();
+  const std::string failure = b.engine.storage().failure;
   protocol::find_coordinator_response resp;
   for (auto& key : req.keys) {
     auto& c = resp.coordinators.emplace_back();

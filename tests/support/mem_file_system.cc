@@ -1,4 +1,4 @@
-#include "wal/mem_file_system.h"
+#include "tests/support/mem_file_system.h"
 
 #include <algorithm>
 #include <cstring>
@@ -8,8 +8,11 @@
 namespace wal {
 namespace {
 
-std::error_code eio() { return {EIO, std::system_category()}; }
-std::error_code enoent() { return {ENOENT, std::system_category()}; }
+// The words posix_file_system would give, so tests see what users see.
+util::error sys(int err, const std::string& what, const std::string& path) {
+  const std::error_code ec(err, std::system_category());
+  return {ec, what + " " + path + ": " + ec.message()};
+}
 
 std::string parent_of(const std::string& path) {
   auto slash = path.rfind('/');
@@ -18,23 +21,24 @@ std::string parent_of(const std::string& path) {
 
 class mem_writable final : public writable_file {
  public:
-  mem_writable(mem_file_system* fs, std::shared_ptr<mem_file_system::file> f) : fs_(fs), f_(std::move(f)) {}
+  mem_writable(mem_file_system* fs, std::shared_ptr<mem_file_system::file> f, std::string path)
+      : fs_(fs), f_(std::move(f)), path_(std::move(path)) {}
 
   result<void> append(std::span<const std::byte> data) override {
     size_t keep = 0;
     auto fault = fs_->next_write(&keep);
-    if (fault == mem_file_system::write_fault::fail) return fail(eio());
+    if (fault == mem_file_system::write_fault::fail) return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
     std::lock_guard lock(f_->mu);
     if (fault == mem_file_system::write_fault::tear) {
       keep = std::min(keep, data.size());
       f_->data.insert(f_->data.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(keep));
-      return fail(eio());
+      return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
     }
     f_->data.insert(f_->data.end(), data.begin(), data.end());
     return {};
   }
   result<void> sync() override {
-    if (fs_->next_sync_fails()) return fail(eio());
+    if (fs_->next_sync_fails()) return fail(sys(EIO, "fdatasync of", path_));
     std::lock_guard lock(f_->mu);
     f_->synced = f_->data.size();
     return {};
@@ -48,6 +52,7 @@ class mem_writable final : public writable_file {
  private:
   mem_file_system* fs_;
   std::shared_ptr<mem_file_system::file> f_;
+  const std::string path_;
 };
 
 class mem_readable final : public readable_file {
@@ -85,18 +90,18 @@ result<std::unique_ptr<writable_file>> mem_file_system::open_writable(const std:
   std::lock_guard lock(mu_);
   auto& f = files_[path];
   if (!f) f = std::make_shared<file>();
-  return std::unique_ptr<writable_file>(new mem_writable(this, f));
+  return std::unique_ptr<writable_file>(new mem_writable(this, f, path));
 }
 
 result<std::unique_ptr<readable_file>> mem_file_system::open_readable(const std::string& path) {
   auto f = find(path);
-  if (!f) return fail(enoent());
+  if (!f) return fail(sys(ENOENT, "opening for reading", path));
   return std::unique_ptr<readable_file>(new mem_readable(std::move(f)));
 }
 
 result<void> mem_file_system::truncate(const std::string& path, uint64_t size) {
   auto f = find(path);
-  if (!f) return fail(enoent());
+  if (!f) return fail(sys(ENOENT, "truncating", path));
   std::lock_guard lock(f->mu);
   f->data.resize(size);
   f->synced = std::min<size_t>(f->synced, size);
@@ -105,7 +110,7 @@ result<void> mem_file_system::truncate(const std::string& path, uint64_t size) {
 
 result<void> mem_file_system::remove(const std::string& path) {
   std::lock_guard lock(mu_);
-  if (files_.erase(path) == 0) return fail(enoent());
+  if (files_.erase(path) == 0) return fail(sys(ENOENT, "removing", path));
   return {};
 }
 

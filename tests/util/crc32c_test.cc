@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
-using namespace wal;
+using namespace util;
 
 namespace {
 

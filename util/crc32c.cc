@@ -1,4 +1,4 @@
-#include "wal/crc32c.h"
+#include "util/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace wal::crc32c {
+namespace util::crc32c {
 namespace {
 
 constexpr uint32_t poly = 0x82F63B78u;  // Castagnoli, reflected
@@ -82,4 +82,4 @@ uint32_t extend(uint32_t crc, const void* data, size_t n) noexcept {
   return has_hardware ? extend_hardware(crc, data, n) : extend_portable(crc, data, n);
 }
 
-}  // namespace wal::crc32c
+}  // namespace util::crc32c

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace wal::crc32c {
+namespace util::crc32c {
 
 // Extends `crc` (the value returned for the preceding bytes, 0 to start) over [data, data+n).
 uint32_t extend(uint32_t crc, const void* data, size_t n) noexcept;
@@ -16,4 +16,4 @@ uint32_t extend_portable(uint32_t crc, const void* data, size_t n) noexcept;
 uint32_t extend_hardware(uint32_t crc, const void* data, size_t n) noexcept;  // REQUIRES: hardware_available()
 bool hardware_available() noexcept;
 
-}  // namespace wal::crc32c
+}  // namespace util::crc32c
