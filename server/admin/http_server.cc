@@ -16,37 +16,13 @@ namespace http = beast::http;
 namespace server::admin {
 namespace {
 
-// A request (or the next one on a kept-alive connection) must arrive within this; a scraper
-// that connects and says nothing does not hold its socket for ever.
-constexpr auto request_timeout = std::chrono::seconds(30);
-
 asio::awaitable<void> session(asio::ip::tcp::socket sock, context& ctx) {
-  beast::tcp_stream socket(std::move(sock));
-  beast::flat_buffer buffer;
-  try {
-    for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(1 << 20);
-      socket.expires_after(request_timeout);
-      co_await http::async_read(socket, buffer, parser, asio::use_awaitable);
-      socket.expires_never();
-      auto& req = parser.get();
-      auto r = route(ctx, std::string_view(req.method_string().data(), req.method_string().size()),
-                     std::string_view(req.target().data(), req.target().size()), req.body());
-      http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
-      res.set(http::field::server, "kairo");
-      res.set(http::field::content_type, r.content_type);
-      res.keep_alive(req.keep_alive());
-      res.body() = std::move(r.body);
-      res.prepare_payload();
-      co_await http::async_write(socket, res, asio::use_awaitable);
-      if (!res.keep_alive()) break;
-    }
-  } catch (const boost::system::system_error&) {
-    // The client went away or sent something that is not HTTP: nothing to answer.
-  }
+  beast::tcp_stream stream(std::move(sock));
+  co_await serve_requests(stream, [&ctx](std::string_view method, std::string_view target, const std::string& body) {
+    return route(ctx, method, target, body);
+  });
   boost::system::error_code ec;
-  socket.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, context& ctx) {
@@ -76,6 +52,16 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, context& ct
 }
 
 }  // namespace
+
+http::response<http::string_body> http_response(const http::request<http::string_body>& req, response r) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
+  res.set(http::field::server, "kairo");
+  res.set(http::field::content_type, r.content_type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
+}
 
 http_server::http_server(asio::io_context& io, context& ctx) : acceptor_(io), ctx_(ctx) {}
 

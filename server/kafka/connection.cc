@@ -17,6 +17,42 @@ using asio::use_awaitable;
 
 namespace server::kafka {
 
+std::optional<std::string> frame_size_refusal(int32_t size, uint64_t max_request_bytes) {
+  if (size >= 8 && static_cast<uint64_t>(size) <= max_request_bytes) return std::nullopt;
+  return "request frame size " + std::to_string(size) + " is outside 8.." + std::to_string(max_request_bytes) +
+         " bytes";
+}
+
+frame_peek peek_frame(std::span<const std::byte> frame) {
+  protocol::reader r(frame);
+  frame_peek p;
+  p.header.api_key = r.read_int16();
+  p.header.api_version = r.read_int16();
+  p.header.correlation_id = r.read_int32();
+  p.api = find_api_entry(p.header.api_key);
+  if (!p.api) return p;
+  if (p.header.api_version >= p.api->info.min_version && p.header.api_version <= p.api->info.max_version)
+    p.next = frame_action::handle;
+  else if (p.header.api_key == static_cast<int16_t>(protocol::api_key::api_versions))
+    p.next = frame_action::answer_unsupported_version;
+  return p;
+}
+
+std::vector<std::byte> unsupported_api_versions_answer(int32_t correlation_id) {
+  protocol::api_versions_response resp;
+  resp.error = protocol::error_code::unsupported_version;
+  for (auto& e : api_table())
+    resp.api_keys.push_back({static_cast<int16_t>(e.info.key), e.info.min_version, e.info.max_version});
+  std::vector<std::byte> out;
+  protocol::writer w(out);
+  w.write_int32(0);
+  w.write_int32(correlation_id);
+  resp.encode(w, 0);
+  const auto size = static_cast<uint32_t>(out.size() - 4);
+  for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = std::byte(size >> (24 - 8 * i));
+  return out;
+}
+
 connection::connection(asio::ip::tcp::socket socket, broker_context& broker, std::function<void()> on_closed)
     : socket_(std::move(socket)),
       broker_(broker),
@@ -87,9 +123,8 @@ asio::awaitable<void> connection::read_loop() {
       }
       const int32_t size = static_cast<int32_t>((uint32_t(size_bytes[0]) << 24) | (uint32_t(size_bytes[1]) << 16) |
                                                 (uint32_t(size_bytes[2]) << 8) | uint32_t(size_bytes[3]));
-      if (size < 8 || static_cast<uint64_t>(size) > broker_.config.max_request_bytes) {
-        close("request frame size " + std::to_string(size) + " is outside 8.." +
-              std::to_string(broker_.config.max_request_bytes) + " bytes");
+      if (auto refused = frame_size_refusal(size, broker_.config.max_request_bytes)) {
+        close(*refused);
         co_return;
       }
       last_activity_ = std::chrono::steady_clock::now();
@@ -208,26 +243,23 @@ asio::awaitable<void> connection::watchdog() {
 }
 
 asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte>> frame) {
-  protocol::reader r(*frame);
   protocol::request_header h;
   try {
-    h.api_key = r.read_int16();
-    h.api_version = r.read_int16();
-    h.correlation_id = r.read_int32();
-    const api_entry* api = find_api_entry(h.api_key);
+    const frame_peek peek = peek_frame(*frame);
+    h = peek.header;
+    const api_entry* api = peek.api;
     if (!api) {
       close("unknown api key " + std::to_string(h.api_key) + " (correlation id " + std::to_string(h.correlation_id) + ")");
       co_return;
     }
     auto s = std::make_shared<slot>();
-    if (h.api_version < api->info.min_version || h.api_version > api->info.max_version) {
-      if (h.api_key == static_cast<int16_t>(protocol::api_key::api_versions)) {
-        // Kafka's rule: an ApiVersions request of a version the broker does not know gets a v0
-        // answer with UNSUPPORTED_VERSION and the supported ranges, so the client can retry lower.
-        slots_.push_back(s);
-        answer_unsupported_api_versions(h.correlation_id, s);
-        co_return;
-      }
+    if (peek.next == frame_action::answer_unsupported_version) {
+      slots_.push_back(s);
+      s->bytes = unsupported_api_versions_answer(h.correlation_id);
+      complete(s);
+      co_return;
+    }
+    if (peek.next == frame_action::close) {
       close(std::string(api->info.name) + " v" + std::to_string(h.api_version) + " is not supported (supported v" +
             std::to_string(api->info.min_version) + "-" + std::to_string(api->info.max_version) + ")");
       co_return;
@@ -256,22 +288,6 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
     close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +
           ", correlation id " + std::to_string(h.correlation_id) + "): " + e.what());
   }
-}
-
-void connection::answer_unsupported_api_versions(int32_t correlation_id, const std::shared_ptr<slot>& s) {
-  protocol::api_versions_response resp;
-  resp.error = protocol::error_code::unsupported_version;
-  for (auto& e : api_table())
-    resp.api_keys.push_back({static_cast<int16_t>(e.info.key), e.info.min_version, e.info.max_version});
-  std::vector<std::byte> out;
-  protocol::writer w(out);
-  w.write_int32(0);
-  w.write_int32(correlation_id);
-  resp.encode(w, 0);
-  const auto size = static_cast<uint32_t>(out.size() - 4);
-  for (int i = 0; i < 4; ++i) out[static_cast<size_t>(i)] = std::byte(size >> (24 - 8 * i));
-  s->bytes = std::move(out);
-  complete(s);
 }
 
 void connection::complete(const std::shared_ptr<slot>& s) {

@@ -4,9 +4,13 @@
 // request order. Both run on the connection's io thread; no locks, no strands.
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <chrono>
+#include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +22,34 @@
 namespace server::kafka {
 
 struct connection_stats;  // server/kafka/server.h
+struct api_entry;         // server/kafka/api_table.h
+
+// The connection's framing rules, apart from the socket so that tests/fuzz/framing_fuzz.cc
+// drives the same code. Pure; callable from any thread.
+
+// A request frame holds 8 to max_request_bytes bytes: its first 8 (api key, api version,
+// correlation id) are read before the API is known. Nothing when `size` is acceptable, otherwise
+// why not, in words; the connection then closes.
+std::optional<std::string> frame_size_refusal(int32_t size, uint64_t max_request_bytes);
+
+// What the connection does with a frame, decided from its first three fields.
+enum class frame_action {
+  handle,                      // decode the header in full and call api->handle
+  answer_unsupported_version,  // ApiVersions of a version this broker does not know
+  close,                       // an unknown api key, or any other API's unknown version
+};
+struct frame_peek {
+  frame_action next = frame_action::close;
+  protocol::request_header header;  // api_key, api_version and correlation_id only
+  const api_entry* api = nullptr;   // null for an unknown api key
+};
+// REQUIRES: frame.size() >= 8 (frame_size_refusal), or it throws protocol::protocol_error.
+frame_peek peek_frame(std::span<const std::byte> frame);
+
+// The framed answer (size, v0 response header, v0 body) to an ApiVersions request of a version
+// this broker does not know: UNSUPPORTED_VERSION and every API's supported range, so that the
+// client can retry with a version it finds there (Kafka's rule).
+std::vector<std::byte> unsupported_api_versions_answer(int32_t correlation_id);
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
@@ -52,7 +84,6 @@ class connection : public std::enable_shared_from_this<connection> {
   // counted in the broker's partial_frames. Null when the budget is exhausted (closed).
   boost::asio::awaitable<std::shared_ptr<std::vector<std::byte>>> read_frame(size_t size);
   boost::asio::awaitable<void> dispatch(std::shared_ptr<std::vector<std::byte>> frame);
-  void answer_unsupported_api_versions(int32_t correlation_id, const std::shared_ptr<slot>& s);
   void complete(const std::shared_ptr<slot>& s);
 
   boost::asio::ip::tcp::socket socket_;

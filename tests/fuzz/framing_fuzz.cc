@@ -1,24 +1,24 @@
 // libFuzzer target for the bytes a Kafka connection reads: a stream of size-prefixed frames, each
 // a request header and body, as a client (or an attacker) sends them, pipelined.
 //
-// The framing itself lives inside connection::read_loop and connection::dispatch
-// (server/kafka/connection.cc), Asio coroutines on a socket with a broker behind them, so this
-// target replays their steps on an in-memory stream and calls the pure functions they call:
-//   read_loop: 4-byte big-endian size; refused (the connection closes) outside
-//              8..max_request_bytes (serve_config's default, the real bound); then the frame.
-//   dispatch:  api key, version and correlation id read from the frame; find_api_entry() (the
-//              real api table, server/kafka/api_table.cc); a version outside the entry's range
-//              closes, except ApiVersions, which is answered v0 with UNSUPPORTED_VERSION and the
-//              table's ranges; otherwise request_header::decode over the whole frame and the
-//              handler's body decoder (tests/fuzz/request_decode.h) on the rest.
-// The size bound and the three-field peek are restated here (a few lines); if they change in
-// connection.cc, change them here. protocol_fuzz covers one request without the stream.
+// connection::read_loop and connection::dispatch (server/kafka/connection.cc) are Asio
+// coroutines on a socket with a broker behind them; every decision they take about the bytes is
+// a pure function of connection.h, which this target calls on an in-memory stream in the same
+// order:
+//   read_loop: the 4-byte big-endian size; frame_size_refusal() against serve_config's default
+//              max_request_bytes (the real bound) closes; then the frame.
+//   dispatch:  peek_frame() (api key, version and correlation id, looked up in the real api
+//              table) says close, answer with unsupported_api_versions_answer(), or handle:
+//              request_header::decode over the whole frame and the handler's body decoder
+//              (tests/fuzz/request_decode.h) on the rest.
+// protocol_fuzz covers one request without the stream.
 //
-// Beyond not crashing: the peek can never fail once the size passed the bound (that is what the
-// lower bound of 8 is for); the full header agrees with the peek; the api table and the codec's
-// supported_apis list the same APIs with the same ranges; the UNSUPPORTED_VERSION answer is a
-// well-formed ApiVersions v0 response that lists ApiVersions; the stream is consumed frame by
-// frame exactly as the sizes say.
+// Beyond not crashing: the peek can never fail once the size passed the bound; peek_frame's
+// verdict follows Kafka's rules against the api table (a known version is handled, an unknown
+// ApiVersions version answered, anything else closed); the full header agrees with the peek; the
+// api table and the codec's supported_apis list the same APIs with the same ranges; the
+// UNSUPPORTED_VERSION answer is a well-formed ApiVersions v0 response, size prefix included,
+// that lists ApiVersions; the stream is consumed frame by frame exactly as the sizes say.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +27,7 @@
 
 #include "server/config.h"
 #include "server/kafka/api_table.h"
+#include "server/kafka/connection.h"
 #include "server/protocol/api_keys.h"
 #include "server/protocol/api_versions.h"
 #include "server/protocol/header.h"
@@ -36,26 +37,15 @@
 namespace {
 
 namespace protocol = server::protocol;
-using server::kafka::api_entry;
+namespace kafka = server::kafka;
 
 // What the connection does with one frame.
 enum class outcome { answered, closed };
 
-// connection::answer_unsupported_api_versions, minus the socket: the v0 answer, then a check
-// that a v0 client can read it back.
-void answer_unsupported_api_versions(int32_t correlation_id) {
-  protocol::api_versions_response resp;
-  resp.error = protocol::error_code::unsupported_version;
-  for (auto& e : server::kafka::api_table())
-    resp.api_keys.push_back({static_cast<int16_t>(e.info.key), e.info.min_version, e.info.max_version});
-  std::vector<std::byte> out;
-  protocol::writer w(out);
-  w.write_int32(0);
-  w.write_int32(correlation_id);
-  resp.encode(w, 0);
-
+// A v0 client can read the answer back: its size, its correlation id, the error and the ranges.
+void check_unsupported_answer(const std::vector<std::byte>& out, int32_t correlation_id) {
   protocol::reader r(out);
-  r.read_int32();  // size, patched in by the connection
+  if (r.read_int32() != static_cast<int32_t>(out.size() - 4)) std::abort();
   if (r.read_int32() != correlation_id) std::abort();
   if (r.read_int16() != static_cast<int16_t>(protocol::error_code::unsupported_version)) std::abort();
   const size_t n = r.read_array_length();
@@ -71,32 +61,38 @@ void answer_unsupported_api_versions(int32_t correlation_id) {
 }
 
 outcome dispatch(std::span<const std::byte> frame) {
-  protocol::reader r(frame);
-  int16_t key = 0, version = 0;
-  int32_t correlation_id = 0;
+  kafka::frame_peek peek;
   try {
-    key = r.read_int16();
-    version = r.read_int16();
-    correlation_id = r.read_int32();
+    peek = kafka::peek_frame(frame);
   } catch (const protocol::protocol_error&) {
     std::abort();  // the size bound guarantees these 8 bytes
   }
-  const api_entry* api = server::kafka::find_api_entry(key);
-  if (!api) return outcome::closed;
-  if (static_cast<int16_t>(api->info.key) != key) std::abort();
-  if (version < api->info.min_version || version > api->info.max_version) {
-    if (key == static_cast<int16_t>(protocol::api_key::api_versions)) {
-      answer_unsupported_api_versions(correlation_id);
+  const auto& h = peek.header;
+  const kafka::api_entry* api = kafka::find_api_entry(h.api_key);
+  if (peek.api != api) std::abort();
+  if (api && static_cast<int16_t>(api->info.key) != h.api_key) std::abort();
+  const bool known_version = api && h.api_version >= api->info.min_version && h.api_version <= api->info.max_version;
+  const bool api_versions = h.api_key == static_cast<int16_t>(protocol::api_key::api_versions);
+  switch (peek.next) {
+    case kafka::frame_action::close:
+      if (known_version || (api && api_versions)) std::abort();
+      return outcome::closed;
+    case kafka::frame_action::answer_unsupported_version:
+      if (!api || !api_versions || known_version) std::abort();
+      check_unsupported_answer(kafka::unsupported_api_versions_answer(h.correlation_id), h.correlation_id);
       return outcome::answered;
-    }
-    return outcome::closed;
+    case kafka::frame_action::handle:
+      if (!known_version) std::abort();
+      break;
   }
   try {
     protocol::reader full(frame);
-    const protocol::request_header h = protocol::request_header::decode(full);
-    if (h.api_key != key || h.api_version != version || h.correlation_id != correlation_id) std::abort();
+    const protocol::request_header decoded = protocol::request_header::decode(full);
+    if (decoded.api_key != h.api_key || decoded.api_version != h.api_version ||
+        decoded.correlation_id != h.correlation_id)
+      std::abort();
     if (full.position() > frame.size()) std::abort();
-    kairo_fuzz::decode_body(full, h);  // what api->handle does first
+    kairo_fuzz::decode_body(full, decoded);  // what api->handle does first
   } catch (const protocol::protocol_error&) {
     return outcome::closed;  // "malformed request": the connection closes
   }
@@ -106,10 +102,10 @@ outcome dispatch(std::span<const std::byte> frame) {
 // The api table is built from the codec's list: dispatch and ApiVersions must agree with what
 // can be decoded.
 void check_api_table() {
-  const auto table = server::kafka::api_table();
+  const auto table = kafka::api_table();
   if (table.size() != protocol::supported_apis.size()) std::abort();
   for (const auto& info : protocol::supported_apis) {
-    const api_entry* e = server::kafka::find_api_entry(static_cast<int16_t>(info.key));
+    const kafka::api_entry* e = kafka::find_api_entry(static_cast<int16_t>(info.key));
     if (!e || e->handle == nullptr || e->info.min_version != info.min_version ||
         e->info.max_version != info.max_version)
       std::abort();
@@ -129,12 +125,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   size_t at = 0;
   for (;;) {
     if (stream.size() - at < 4) break;  // EOF: the client went away (mid-size or between frames)
-    const auto* p = stream.data() + at;
-    const int32_t frame_size = static_cast<int32_t>(
-        (std::to_integer<uint32_t>(p[0]) << 24) | (std::to_integer<uint32_t>(p[1]) << 16) |
-        (std::to_integer<uint32_t>(p[2]) << 8) | std::to_integer<uint32_t>(p[3]));
+    const int32_t frame_size = protocol::reader(stream.subspan(at, 4)).read_int32();
     at += 4;
-    if (frame_size < 8 || static_cast<uint64_t>(frame_size) > max_request_bytes) break;  // refused, closed
+    if (kafka::frame_size_refusal(frame_size, max_request_bytes)) break;  // refused, closed
+    if (frame_size < 8) std::abort();  // a frame that passed must hold the peeked fields
     if (stream.size() - at < static_cast<size_t>(frame_size)) break;  // EOF mid-frame
     const auto frame = stream.subspan(at, static_cast<size_t>(frame_size));
     at += static_cast<size_t>(frame_size);
