@@ -216,10 +216,6 @@ result<std::shared_ptr<partition_log>> log_manager::find_partition(std::string_v
 void log_manager::produce(std::string_view topic, int32_t partition, std::shared_ptr<void> owner,
                           std::span<std::byte> records, produce_callback done) {
   auto p = find_partition(topic, partition);
-  if (!p && cfg_.auto_create && !find_entry(topic)) {
-    if (auto t = ensure_topic(topic); !t) return done(fail(t.error()));
-    p = find_partition(topic, partition);
-  }
   if (!p) return done(fail(p.error()));
 
   std::string why;

@@ -40,7 +40,7 @@ namespace engine {
 struct config {
   std::string data_dir;              // holds the topic catalog; the WAL goes to data_dir/wal by default
   int32_t default_partitions = 3;    // for auto-created topics
-  bool auto_create = true;           // produce and ensure_topic create unknown topics
+  bool auto_create = true;           // ensure_topic creates unknown topics: the one place that does
   uint32_t max_message_bytes = 1u << 20;  // per RecordBatch, Kafka's message.max.bytes
   int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
   std::function<int64_t()> now_ms;  // broker wall clock (ms); the system clock when empty
@@ -119,7 +119,8 @@ class log_manager {
   // last batch, on the WAL sync thread. It runs inline with: unknown_topic_or_partition,
   // corrupt_message / unsupported_format (validation), message_too_large (a batch above
   // max_message_bytes), and busy / shutting_down / storage_error when the WAL refuses at once.
-  // Unknown topics are auto-created first when auto_create is on (blocking catalog write).
+  // An unknown topic is unknown_topic_or_partition: callers that auto-create call ensure_topic
+  // first (a blocking catalog write, so off the io threads), and produce itself never blocks.
   void produce(std::string_view topic, int32_t partition, std::shared_ptr<void> owner, std::span<std::byte> records,
                produce_callback done);
 

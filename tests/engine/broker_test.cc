@@ -410,14 +410,18 @@ TEST_CASE("a produce in flight when its topic is deleted never shows up in the n
   CHECK(m->state_of("t", 0)->high_watermark == 0);
 }
 
-TEST_CASE("unknown topics are created on produce only when auto-create is on", "[engine][broker]") {
+TEST_CASE("ensure_topic is the one place unknown topics are created, only when auto-create is on",
+          "[engine][broker]") {
   SECTION("on") {
     auto m = open_mem(std::make_shared<wal::mem_file_system>());
-    auto r = produce_sync(*m, "auto", 2, make_batch({"x"}));
-    REQUIRE(r.r);
+    // produce never creates (it must not block on the catalog's fsync): callers ensure first.
+    CHECK(produce_sync(*m, "auto", 2, make_batch({"x"})).r.error() == errc::unknown_topic_or_partition);
+    CHECK_FALSE(m->find_topic("auto"));
+    REQUIRE(m->ensure_topic("auto"));
     CHECK(m->find_topic("auto")->partitions == 3);
+    REQUIRE(produce_sync(*m, "auto", 2, make_batch({"x"})).r);
     CHECK(produce_sync(*m, "auto", 3, make_batch({"x"})).r.error() == errc::unknown_topic_or_partition);
-    CHECK(produce_sync(*m, "bad name", 0, make_batch({"x"})).r.error() == errc::invalid_topic);
+    CHECK(m->ensure_topic("bad name").error() == errc::invalid_topic);
     CHECK(m->ensure_topic("auto")->partitions == 3);
     CHECK(m->ensure_topic("ensured"));
   }

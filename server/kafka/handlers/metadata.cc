@@ -57,7 +57,7 @@ boost::asio::awaitable<void> handle_metadata(request_context ctx) {
       }
       const std::string& name = *wanted.name;
       auto t = b.engine.find_topic(name);
-      if (!t && may_create && b.config.auto_create_topics) {
+      if (!t && may_create) {  // the engine creates it if auto-creation is on
         auto job = [&b, &name] { return b.engine.ensure_topic(name); };
         auto created = co_await run_blocking(b, job);
         if (created) t = *created;

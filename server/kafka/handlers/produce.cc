@@ -1,5 +1,7 @@
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <atomic>
+#include <optional>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 
@@ -84,6 +86,7 @@ struct produce_call {
   uint32_t batches = 0;          // partitions in the request: one batch each, as clients send them
   uint64_t admitted_bytes = 0;   // held in the pipeline's memory budget until the answer
   std::atomic<size_t> left{0};
+  std::vector<std::optional<engine::error>> refused;  // by topic: why it does not exist (admit)
 
   void fail_all(protocol::error_code e, const std::string& why) {
     for (auto& rt : resp.topics)
@@ -115,14 +118,15 @@ boost::asio::awaitable<bool> admit(const std::shared_ptr<produce_call>& c, const
     c->ctx.respond(encode_response(c->ctx, c->resp));
     co_return false;
   }
-  // Auto-creation writes the topic catalog (an fsync): do it off the io thread, before any
-  // batch is queued, so that produce itself never blocks.
-  if (b.config.auto_create_topics)
-    for (auto& t : req.topics)
-      if (!b.engine.find_topic(t.name)) {
-        auto job = [&b, &t] { return b.engine.ensure_topic(t.name); };
-        (void)co_await run_blocking(b, job);
-      }
+  // Auto-creation (the engine decides whether it is on) writes the topic catalog, an fsync: do
+  // it off the io thread, before any batch is queued, so that produce itself never blocks. A
+  // topic it does not create is answered UNKNOWN_TOPIC_OR_PARTITION per partition.
+  c->refused.resize(req.topics.size());
+  for (size_t ti = 0; ti < req.topics.size(); ++ti)
+    if (!b.engine.find_topic(req.topics[ti].name)) {
+      auto job = [&b, &t = req.topics[ti]] { return b.engine.ensure_topic(t.name); };
+      if (auto r = co_await run_blocking(b, job); !r) c->refused[ti] = r.error();
+    }
   // Past the memory budget the request waits here, and so does this connection's reader:
   // backpressure reaches the client through TCP instead of growing memory.
   c->admitted_bytes = c->ctx.frame->size();
@@ -153,6 +157,14 @@ void produce_partition(const std::shared_ptr<produce_call>& c, const std::string
 }
 
 void produce_topic(const std::shared_ptr<produce_call>& c, size_t ti, const protocol::produce_request::topic& t) {
+  if (const auto& why = c->refused[ti]) {  // not created: an invalid name, or auto-creation off
+    for (auto& rp : c->resp.topics[ti].partitions) {
+      rp.error = map_data_error(*why);
+      rp.error_message = why->message();
+      produce_call::arrived(c);
+    }
+    return;
+  }
   for (size_t pi = 0; pi < t.partitions.size(); ++pi) produce_partition(c, t.name, ti, pi, t.partitions[pi]);
 }
 
