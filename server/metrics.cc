@@ -183,9 +183,9 @@ void pipeline_probe::refresh(engine::produce_pipeline& p, const engine::log_mana
   memory_peak_bytes.Set(static_cast<double>(budget.peak()));
   memory_capacity_bytes.Set(static_cast<double>(budget.capacity()));
   memory_waiters.Set(static_cast<double>(budget.waiting()));
-  for (auto q : {engine::profile::low_latency, engine::profile::balanced, engine::profile::high_throughput,
+  for (auto each : {engine::profile::low_latency, engine::profile::balanced, engine::profile::high_throughput,
                  engine::profile::auto_tuned, engine::profile::custom})
-    profile.Add({{"profile", std::string(engine::to_string(q))}}).Set(q == st.active ? 1 : 0);
+    profile.Add({{"profile", std::string(engine::to_string(each))}}).Set(each == st.active ? 1 : 0);
 }
 
 void wal_probe::observe(const engine::synced_group& s) {

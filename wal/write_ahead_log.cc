@@ -1,6 +1,7 @@
 #include "wal/write_ahead_log.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <optional>
 
@@ -211,6 +212,7 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, e
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
+  assert(!group.empty() && bytes <= queue_bytes_);
   queue_bytes_ -= bytes;
   lock.unlock();
   space_cv_.notify_all();
@@ -219,6 +221,7 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, e
 
 result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::vector<appended>& done,
                                           group_stats& stats) {
+  assert(!group.empty() && active_);  // take_group cuts at least one record; a failed log writes nothing
   done.resize(group.size());
   const auto start = clock::now();
   std::chrono::nanoseconds not_writing{0};  // roll syncs and waits, reported apart from the write
@@ -310,6 +313,7 @@ void write_ahead_log::run() {
     // The observer sees a group before its acks go out, so that metrics scraped by a client
     // that holds an ack already count the group that produced it.
     if (observer) observer(stats);
+    assert(done.size() == group.size());
     for (size_t i = 0; i < group.size(); ++i) group[i].done(done[i]);
     group.clear();
     idle_since_ = clock::now();
