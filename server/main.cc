@@ -1,14 +1,9 @@
 // kairo: a Kafka-compatible broker whose produce path tunes its own batching.
 #include <cstdio>
-#include <cstring>
-#include <iostream>
-#include <stdexcept>
-#include <string>
-
-#include <boost/program_options/errors.hpp>
 
 #include "server/app.h"
 #include "server/config.h"
+#include "util/command_line.h"
 
 namespace {
 
@@ -24,38 +19,10 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return 2;
-  }
-  const std::string cmd = argv[1];
-  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-    usage(stdout);
-    return 0;
-  }
-  if (cmd == "--version") {
-    std::printf("kairo 0.1.0\n");
-    return 0;
-  }
-  try {
-    if (cmd == "serve") {
-      auto cfg = server::parse_serve_args(argc - 1, argv + 1);
-      if (!cfg) return 0;
-      return server::run_serve(*cfg);
-    }
-  } catch (const boost::program_options::error& e) {
-    std::fprintf(stderr, "kairo %s: %s (try `kairo %s --help`)\n", cmd.c_str(), e.what(), cmd.c_str());
-    return 2;
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "kairo %s: %s\n", cmd.c_str(), e.what());
-    return 2;
-  }
-  if (cmd == "bench" || cmd == "experiment" || cmd == "sim") {
-    std::fprintf(stderr, "kairo: '%s' is a kairo-lab command; run `kairo-lab %s` (build/experiments/kairo-lab)\n",
-                 cmd.c_str(), cmd.c_str());
-    return 2;
-  }
-  std::fprintf(stderr, "kairo: unknown command '%s'\n\n", cmd.c_str());
-  usage(stderr);
-  return 2;
+  auto serve = [](int n, char** args) {
+    auto cfg = server::parse_serve_args(n, args);
+    return cfg ? server::run_serve(*cfg) : 0;
+  };
+  return util::run_commands(argc, argv, "kairo", "0.1.0", usage, {{"serve", serve}},
+                            {{"bench", "kairo-lab"}, {"experiment", "kairo-lab"}, {"sim", "kairo-lab"}});
 }
