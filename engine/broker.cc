@@ -218,10 +218,9 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
   auto p = find_partition(topic, partition);
   if (!p) return done(fail(p.error()));
 
-  std::string why;
-  auto batches = validate_batches(records, &why);
+  auto batches = validate_batches(records);
   if (!batches) {
-    log().debug("refused produce to {}-{}: {}", topic, partition, why);
+    log().debug("refused produce to {}-{}: {}", topic, partition, batches.error().message());
     return done(fail(batches.error()));
   }
   for (const auto& b : *batches) {

@@ -36,56 +36,53 @@ bool read_varint32(std::span<const std::byte> data, size_t& pos, int32_t& out) {
   return false;
 }
 
-std::error_code refuse(std::string* why, errc code, std::string what) {
-  if (why) *why = std::move(what);
-  return code;
-}
+util::error refuse(errc code, std::string what) { return {code, std::move(what)}; }
 
 // Checks framing of the batch at `at` and returns its header; `remaining` is data.size() - at.
-result<batch_info> frame(std::span<const std::byte> data, size_t at, std::string* why) {
+result<batch_info> frame(std::span<const std::byte> data, size_t at) {
   const size_t remaining = data.size() - at;
   const std::byte* p = data.data() + at;
   auto where = [at] { return "batch at byte " + std::to_string(at); };
   if (remaining < L::log_overhead)
-    return fail(refuse(why, errc::corrupt_message,
+    return fail(refuse(errc::corrupt_message,
                        where() + ": " + std::to_string(remaining) + " trailing bytes, too few for a batch header"));
   const int32_t length = get_i32(p + L::batch_length);
   // Legacy message sets (v0/v1) keep magic at the same byte, so it can be recognised first.
   if (remaining > L::magic) {
     const auto magic = static_cast<int8_t>(p[L::magic]);
     if (magic == 0 || magic == 1)
-      return fail(refuse(why, errc::unsupported_format,
+      return fail(refuse(errc::unsupported_format,
                          where() + ": magic " + std::to_string(magic) + " (message format v0/v1) is not supported"));
     if (magic != L::current_magic)
-      return fail(refuse(why, errc::corrupt_message, where() + ": unknown magic " + std::to_string(magic)));
+      return fail(refuse(errc::corrupt_message, where() + ": unknown magic " + std::to_string(magic)));
   }
   if (length < static_cast<int32_t>(L::header_size - L::log_overhead))
-    return fail(refuse(why, errc::corrupt_message,
+    return fail(refuse(errc::corrupt_message,
                        where() + ": batchLength " + std::to_string(length) + " is shorter than a v2 header"));
   if (static_cast<size_t>(length) > remaining - L::log_overhead)
-    return fail(refuse(why, errc::corrupt_message,
+    return fail(refuse(errc::corrupt_message,
                        where() + ": batchLength " + std::to_string(length) + " runs past the end of the data (" +
                            std::to_string(remaining - L::log_overhead) + " bytes remain)"));
   return batch_info{at, read_header(data.subspan(at))};
 }
 
 // Walks the records of an uncompressed batch: exactly `count` length-prefixed records must fill it.
-result<void> check_records(std::span<const std::byte> batch, int32_t count, size_t at, std::string* why) {
+result<void> check_records(std::span<const std::byte> batch, int32_t count, size_t at) {
   auto where = [at] { return "batch at byte " + std::to_string(at); };
   size_t pos = L::header_size;
   for (int32_t i = 0; i < count; ++i) {
     int32_t len = 0;
     if (!read_varint32(batch, pos, len))
-      return fail(refuse(why, errc::corrupt_message,
+      return fail(refuse(errc::corrupt_message,
                          where() + ": record " + std::to_string(i) + " has a truncated or overlong length"));
     if (len < L::min_record_size || static_cast<size_t>(len) > batch.size() - pos)
-      return fail(refuse(why, errc::corrupt_message,
+      return fail(refuse(errc::corrupt_message,
                          where() + ": record " + std::to_string(i) + " has length " + std::to_string(len) + " but " +
                              std::to_string(batch.size() - pos) + " bytes remain in the batch"));
     pos += static_cast<size_t>(len);
   }
   if (pos != batch.size())
-    return fail(refuse(why, errc::corrupt_message,
+    return fail(refuse(errc::corrupt_message,
                        where() + ": " + std::to_string(count) + " records end at byte " + std::to_string(pos) +
                            " of a " + std::to_string(batch.size()) + "-byte batch"));
   return {};
@@ -112,29 +109,29 @@ batch_header read_header(std::span<const std::byte> bytes) {
   return h;
 }
 
-result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data, std::string* why) {
-  if (data.empty()) return fail(refuse(why, errc::corrupt_message, "no record batch in the request"));
+result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data) {
+  if (data.empty()) return fail(refuse(errc::corrupt_message, "no record batch in the request"));
   std::vector<batch_info> out;
   for (size_t at = 0; at < data.size();) {
-    auto b = frame(data, at, why);
+    auto b = frame(data, at);
     if (!b) return fail(b.error());
     const batch_header& h = b->header;
     const auto bytes = data.subspan(at, h.size_bytes());
     auto where = [at] { return "batch at byte " + std::to_string(at); };
     const uint32_t crc = util::crc32c::value(bytes.data() + L::crc_covered_from, bytes.size() - L::crc_covered_from);
     if (crc != h.crc)
-      return fail(refuse(why, errc::corrupt_message,
+      return fail(refuse(errc::corrupt_message,
                          where() + ": CRC-32C mismatch (stored " + std::to_string(h.crc) + ", computed " +
                              std::to_string(crc) + ")"));
     if (h.record_count < 0)
-      return fail(refuse(why, errc::corrupt_message,
+      return fail(refuse(errc::corrupt_message,
                          where() + ": negative record count " + std::to_string(h.record_count)));
     if (h.record_count > 0 && static_cast<int64_t>(h.record_count) != int64_t{h.last_offset_delta} + 1)
-      return fail(refuse(why, errc::corrupt_message,
+      return fail(refuse(errc::corrupt_message,
                          where() + ": " + std::to_string(h.record_count) + " records but lastOffsetDelta " +
                              std::to_string(h.last_offset_delta)));
     if (!h.compressed())
-      if (auto r = check_records(bytes, h.record_count, at, why); !r) return fail(r.error());
+      if (auto r = check_records(bytes, h.record_count, at); !r) return fail(r.error());
     out.push_back(*b);
     at += h.size_bytes();
   }
@@ -144,7 +141,7 @@ result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data
 result<std::vector<batch_info>> split_batches(std::span<const std::byte> data) {
   std::vector<batch_info> out;
   for (size_t at = 0; at < data.size();) {
-    auto b = frame(data, at, nullptr);
+    auto b = frame(data, at);
     if (!b) return fail(b.error());
     at += b->header.size_bytes();
     out.push_back(*b);

@@ -87,9 +87,9 @@ batch_header read_header(std::span<const std::byte> bytes);
 // other value -> corrupt_message), CRC-32C, record count >= 0 and == lastOffsetDelta + 1 when
 // positive, and for uncompressed batches that exactly recordCount records fill the batch.
 // An empty `data` is corrupt_message (a produce must carry at least one batch).
-// On failure, `why` (when given) receives what was wrong, in words, for the broker log or the
-// client's error message.
-result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data, std::string* why = nullptr);
+// A refusal's words say what was wrong and at which byte, for the broker log and the client's
+// error message.
+result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data);
 
 // Splits concatenated batches by their framing only, without CRC or record checks: for bytes the
 // broker wrote itself (WAL replay). Fails with corrupt_message if the framing does not add up.

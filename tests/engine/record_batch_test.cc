@@ -10,9 +10,11 @@ using namespace engine::test;
 
 namespace {
 
+// The refusal's code, and its words in `why` when given.
 std::error_code validate_error(const std::vector<std::byte>& bytes, std::string* why = nullptr) {
-  auto r = validate_batches(bytes, why);
+  auto r = validate_batches(bytes);
   REQUIRE_FALSE(r);
+  if (why) *why = r.error().message();
   return r.error().code();
 }
 

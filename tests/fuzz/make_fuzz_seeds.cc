@@ -258,9 +258,8 @@ int check(const fs::path& corpus) {
   for (auto& e : fs::directory_iterator(corpus / "record_batch_fuzz")) {
     if (e.path().filename() == "unrepaired") continue;
     const auto b = read_file(e.path());
-    std::string why;
-    if (!engine::validate_batches(std::span(b).subspan(1), &why)) {
-      std::cerr << e.path().filename().string() << ": " << why << "\n";
+    if (auto v = engine::validate_batches(std::span(b).subspan(1)); !v) {
+      std::cerr << e.path().filename().string() << ": " << v.error().message() << "\n";
       ++bad;
     }
   }
