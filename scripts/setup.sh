@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake g++ clang libclang-rt-14-dev pkg-config
+  build-essential cmake g++ clang libclang-rt-14-dev clang-format pkg-config
   libboost-dev libboost-program-options-dev
   libspdlog-dev libfmt-dev libeigen3-dev prometheus-cpp-dev
   catch2 libexpected-dev librdkafka-dev libbenchmark-dev nlohmann-json3-dev

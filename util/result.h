@@ -11,14 +11,17 @@
 
 namespace util {
 
+// A module's errc enum (one that std::error_code can be made from).
+template <class E>
+concept error_code_enum = std::is_error_code_enum_v<E>;
+
 class error {
  public:
   error() = default;
   // A bare code is an error whose words are the code's own (implicit, so `return fail(errc::x)`
   // and `return errc::x` style refusals stay short).
   error(std::error_code code) : code_(code) {}  // NOLINT(google-explicit-constructor)
-  template <class E>
-    requires std::is_error_code_enum_v<E>
+  template <error_code_enum E>
   error(E e) : code_(make_error_code(e)) {}  // NOLINT(google-explicit-constructor)
   error(std::error_code code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -30,8 +33,7 @@ class error {
   // Errors compare by code: the words are for people, the code is for branching.
   friend bool operator==(const error& a, const error& b) { return a.code_ == b.code_; }
   friend bool operator==(const error& a, const std::error_code& b) { return a.code_ == b; }
-  template <class E>
-    requires std::is_error_code_enum_v<E>
+  template <error_code_enum E>
   friend bool operator==(const error& a, E e) {
     return a.code_ == make_error_code(e);
   }
