@@ -119,14 +119,15 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
       while (!stop.load(std::memory_order_relaxed)) {
         bool done = false, ok = false;
         const auto t0 = steady_clock::now();
-        auto queued = w.append(static_cast<uint32_t>(t), 1, wal::payload{data, std::span<const std::byte>(*data)},
-                 [&](const wal::result<wal::appended>& r) {
-                   std::lock_guard lock(mu);
-                   done = true;
-                   ok = r.has_value();
-                   cv.notify_one();
-                 },
-                 wal::when_full::wait);
+        auto queued = w.append(
+            static_cast<uint32_t>(t), 1, wal::payload{data, std::span<const std::byte>(*data)},
+            [&](const wal::result<wal::appended>& r) {
+              std::lock_guard lock(mu);
+              done = true;
+              ok = r.has_value();
+              cv.notify_one();
+            },
+            wal::when_full::wait);
         if (!queued) {
           std::fprintf(stderr, "append refused: %s\n", queued.error().message().c_str());
           std::exit(1);
@@ -160,7 +161,9 @@ run_result run_wal(const config& cfg, int threads, size_t size) {
     all.insert(all.end(), lat[i].begin(), lat[i].end());
   }
   std::sort(all.begin(), all.end());
-  auto pct = [&](double q) { return all.empty() ? 0.0 : all[static_cast<size_t>(q * static_cast<double>(all.size() - 1))]; };
+  auto pct = [&](double q) {
+    return all.empty() ? 0.0 : all[static_cast<size_t>(q * static_cast<double>(all.size() - 1))];
+  };
   run_result r;
   r.appends_per_sec = static_cast<double>(total) / secs;
   r.records_per_sync = syncs > 0 ? static_cast<double>(grouped_records) / syncs : 0;
@@ -184,7 +187,7 @@ double median(std::vector<double> v) {
 struct point {
   size_t size;
   int threads;
-  std::vector<double> serial_sync;             // per repetition
+  std::vector<double> serial_sync;  // per repetition
   std::vector<run_result> runs;
 };
 
@@ -216,7 +219,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (a == "--help" || a == "-h") {
-      std::printf("usage: wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]\n");
+      std::printf(
+          "usage: wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]\n");
       return 0;
     } else {
       std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str());
@@ -224,8 +228,8 @@ int main(int argc, char** argv) {
     }
   }
   std::filesystem::create_directories(cfg.dir);
-  std::printf("wal_bench: dir=%s, %.1f s per run, %d repetition(s), one record in flight per thread\n",
-              cfg.dir.c_str(), cfg.seconds, cfg.repeat);
+  std::printf("wal_bench: dir=%s, %.1f s per run, %d repetition(s), one record in flight per thread\n", cfg.dir.c_str(),
+              cfg.seconds, cfg.repeat);
   std::printf("%-7s %-8s %-4s %14s %14s %10s %10s %10s %10s %10s %10s %12s\n", "size", "threads", "rep",
               "serial_sync/s", "appends/s", "x_serial", "rec/sync", "rec/group", "write_us", "sync_us", "p50_us",
               "p99_us");
@@ -247,8 +251,9 @@ int main(int argc, char** argv) {
       points.push_back(std::move(pt));
     }
 
-  std::printf("\nmedians over %d repetition(s); x_serial = appends/s over the serial fdatasync rate of the same repetition\n",
-              cfg.repeat);
+  std::printf(
+      "\nmedians over %d repetition(s); x_serial = appends/s over the serial fdatasync rate of the same repetition\n",
+      cfg.repeat);
   std::printf("%-7s %-8s %14s %13s %9s %9s %9s\n", "size", "threads", "serial_sync/s", "appends/s", "x_serial",
               "rec/sync", "p99_us");
   for (auto& pt : points) {

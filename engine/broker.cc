@@ -12,7 +12,8 @@
 namespace engine {
 
 log_manager::log_manager(config cfg, std::shared_ptr<wal::file_system> fs)
-    : cfg_(std::move(cfg)), fs_(std::move(fs)), delay_fs_(std::make_shared<wal::delaying_file_system>(fs_, cfg_.sync_delay)) {}
+    : cfg_(std::move(cfg)), fs_(std::move(fs)),
+      delay_fs_(std::make_shared<wal::delaying_file_system>(fs_, cfg_.sync_delay)) {}
 
 log_manager::~log_manager() { close(); }
 
@@ -225,8 +226,8 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
   }
   for (const auto& b : *batches) {
     if (b.size() > cfg_.max_message_bytes) {
-      log().debug("refused produce to {}-{}: a {}-byte batch exceeds max_message_bytes {}", topic, partition,
-                  b.size(), cfg_.max_message_bytes);
+      log().debug("refused produce to {}-{}: a {}-byte batch exceeds max_message_bytes {}", topic, partition, b.size(),
+                  cfg_.max_message_bytes);
       return done(fail(errc::message_too_large));
     }
     if (b.header.record_count == 0) {
@@ -237,8 +238,10 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
     // only; an idempotent or transactional batch has a sequence and travels alone.
     const char* invalid = nullptr;
     if (b.header.control()) invalid = "a control batch (transaction marker) from a client";
-    else if (b.header.transactional() && b.header.producer_id < 0) invalid = "a transactional batch without a producer id";
-    else if (b.header.producer_id >= 0 && b.header.base_sequence < 0) invalid = "a producer id without a sequence number";
+    else if (b.header.transactional() && b.header.producer_id < 0)
+      invalid = "a transactional batch without a producer id";
+    else if (b.header.producer_id >= 0 && b.header.base_sequence < 0)
+      invalid = "a producer id without a sequence number";
     else if (b.header.producer_id >= 0 && batches->size() > 1)
       invalid = "more than one batch from an idempotent producer in one partition";
     if (invalid) {

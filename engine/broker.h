@@ -38,13 +38,13 @@
 namespace engine {
 
 struct config {
-  std::string data_dir;              // holds the topic catalog; the WAL goes to data_dir/wal by default
-  int32_t default_partitions = 3;    // for auto-created topics
-  bool auto_create = true;           // ensure_topic creates unknown topics: the one place that does
-  uint32_t max_message_bytes = 1u << 20;  // per RecordBatch, Kafka's message.max.bytes
+  std::string data_dir;                            // holds the topic catalog; the WAL goes to data_dir/wal by default
+  int32_t default_partitions = 3;                  // for auto-created topics
+  bool auto_create = true;                         // ensure_topic creates unknown topics: the one place that does
+  uint32_t max_message_bytes = 1u << 20;           // per RecordBatch, Kafka's message.max.bytes
   int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
-  std::function<int64_t()> now_ms;  // broker wall clock (ms); the system clock when empty
-  wal::options wal;                  // wal.dir empty -> data_dir + "/wal"
+  std::function<int64_t()> now_ms;                 // broker wall clock (ms); the system clock when empty
+  wal::options wal;                                // wal.dir empty -> data_dir + "/wal"
   // EXPERIMENT ONLY: added after every fdatasync (--simulated-sync-delay); changeable live.
   wal::simulated_sync_delay sync_delay;
 };
@@ -218,12 +218,12 @@ class log_manager {
   const std::shared_ptr<wal::delaying_file_system> delay_fs_;
   std::unique_ptr<wal::write_ahead_log> wal_;  // set in open(), then never changes
 
-  std::mutex admin_mu_;       // serialises catalog changes (create/delete) and close
-  topic_catalog catalog_;     // guarded by admin_mu_; what is durable on disk
+  std::mutex admin_mu_;              // serialises catalog changes (create/delete) and close
+  topic_catalog catalog_;            // guarded by admin_mu_; what is durable on disk
   std::atomic<bool> closed_{false};  // written under admin_mu_, read anywhere
 
   mutable std::shared_mutex topics_mu_;
-  topic_table topics_;  // guarded by topics_mu_; entries are immutable once published
+  topic_table topics_;                           // guarded by topics_mu_; entries are immutable once published
   std::map<topic_id, std::string> names_by_id_;  // guarded by topics_mu_
 };
 

@@ -57,19 +57,19 @@ std::vector<std::byte> make_control_batch(int64_t producer_id, int16_t producer_
   put_varint(record, 0);  // headers
 
   std::vector<std::byte> b;
-  put_be(b, 0, 8);                                        // base offset: assigned at append
-  put_be(b, 0, 4);                                        // batch length, below
-  put_be(b, 0, 4);                                        // partition leader epoch
+  put_be(b, 0, 8);  // base offset: assigned at append
+  put_be(b, 0, 4);  // batch length, below
+  put_be(b, 0, 4);  // partition leader epoch
   b.push_back(std::byte{L::current_magic});
-  put_be(b, 0, 4);                                        // crc, below
+  put_be(b, 0, 4);  // crc, below
   put_be(b, static_cast<uint16_t>(L::transactional_flag | L::control_flag), 2);
-  put_be(b, 0, 4);                                        // last offset delta
-  put_be(b, static_cast<uint64_t>(timestamp_ms), 8);      // base timestamp
-  put_be(b, static_cast<uint64_t>(timestamp_ms), 8);      // max timestamp
+  put_be(b, 0, 4);                                    // last offset delta
+  put_be(b, static_cast<uint64_t>(timestamp_ms), 8);  // base timestamp
+  put_be(b, static_cast<uint64_t>(timestamp_ms), 8);  // max timestamp
   put_be(b, static_cast<uint64_t>(producer_id), 8);
   put_be(b, static_cast<uint16_t>(producer_epoch), 2);
-  put_be(b, static_cast<uint32_t>(-1), 4);                // base sequence: none
-  put_be(b, 1, 4);                                        // record count
+  put_be(b, static_cast<uint32_t>(-1), 4);  // base sequence: none
+  put_be(b, 1, 4);                          // record count
   put_varint(b, static_cast<int64_t>(record.size()));
   b.insert(b.end(), record.begin(), record.end());
   set_be(b, L::batch_length, b.size() - L::log_overhead, 4);
@@ -82,7 +82,8 @@ std::optional<bool> control_batch_commit(std::span<const std::byte> batch) {
   int64_t length = 0, ts = 0, od = 0, key_len = 0;
   if (!get_varint(batch, pos, length) || pos >= batch.size()) return std::nullopt;
   ++pos;  // record attributes
-  if (!get_varint(batch, pos, ts) || !get_varint(batch, pos, od) || !get_varint(batch, pos, key_len)) return std::nullopt;
+  if (!get_varint(batch, pos, ts) || !get_varint(batch, pos, od) || !get_varint(batch, pos, key_len))
+    return std::nullopt;
   if (key_len < 4 || batch.size() - pos < 4) return std::nullopt;
   const auto type = static_cast<int16_t>((std::to_integer<uint16_t>(batch[pos + 2]) << 8) |
                                          std::to_integer<uint16_t>(batch[pos + 3]));

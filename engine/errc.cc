@@ -30,17 +30,16 @@ class category final : public std::error_category {
       case errc::busy: return "the broker's write queue is full; retry shortly";
       case errc::shutting_down: return "the broker is shutting down";
       case errc::invalid_group_id: return "the group id must not be empty";
-      case errc::unknown_member_id: return "the member is not in the group (it left, was removed or never joined); rejoin";
+      case errc::unknown_member_id:
+        return "the member is not in the group (it left, was removed or never joined); rejoin";
       case errc::illegal_generation:
         return "the request names another generation of the group than the current one; rejoin";
       case errc::rebalance_in_progress: return "the group is rebalancing; rejoin";
-      case errc::inconsistent_group_protocol:
-        return "the member's protocol type or protocols do not match the group's";
+      case errc::inconsistent_group_protocol: return "the member's protocol type or protocols do not match the group's";
       case errc::invalid_session_timeout:
         return "the session timeout is outside the broker's group.min/max.session.timeout.ms bounds";
       case errc::member_id_required: return "rejoin with the member id this answer assigns";
-      case errc::fenced_instance_id:
-        return "another member with the same group.instance.id has replaced this one";
+      case errc::fenced_instance_id: return "another member with the same group.instance.id has replaced this one";
       case errc::group_max_size_reached: return "the group already has the broker's maximum number of members";
       case errc::coordinator_not_available: return "the group is being removed; retry";
       case errc::group_id_not_found: return "no such group";

@@ -68,8 +68,7 @@ void group::remove(const std::string& member) {
   pending_sync_.erase(member);
 }
 
-group_member& group::replace_static(const std::string& instance, const std::string& old_id,
-                                    const std::string& new_id) {
+group_member& group::replace_static(const std::string& instance, const std::string& old_id, const std::string& new_id) {
   auto node = members_.extract(old_id);
   assert(!node.empty());
   node.key() = new_id;

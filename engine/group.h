@@ -142,7 +142,7 @@ class group {
 
   // --- the join phase (PreparingRebalance) ---
   struct join_phase {
-    bool initial = false;         // the initial rebalance delay of a group that was Empty
+    bool initial = false;           // the initial rebalance delay of a group that was Empty
     bool new_member_added = false;  // a member arrived during the initial delay: wait again
     std::chrono::milliseconds delay{0};
     std::chrono::milliseconds remaining{0};  // how much of the rebalance timeout is left to wait

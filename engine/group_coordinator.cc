@@ -256,21 +256,22 @@ void group_coordinator::replace_static_member(const coordinator_time& now, group
       // Nothing changed for the group: no rebalance. The new member id is stored first, so that
       // a restart does not bring the fenced one back.
       const bool skip = req.supports_skip_assignment;
-      persist_group(g, nullptr, [this, gid = g.id(), inc = g.incarnation(), new_id, old_leader, skip](
-                                    std::error_code ec, const coordinator_time&) {
-        group* gg = find(gid);
-        if (!gg || gg->incarnation() != inc || !gg->has(new_id)) return;
-        group_member& mm = gg->get(new_id);
-        if (!mm.awaiting_join || gg->state() != group_state::stable) return;  // a rebalance answers it
-        if (ec) return take(mm.awaiting_join)(join_error(ec, ""));
-        const bool leads = gg->is_leader(new_id);
-        // v9+ can tell the leader to skip the assignment; older clients are given the old
-        // leader id, so that a replaced leader does not assign (a Stable group would ignore it).
-        join_result r = current_generation(*gg, new_id, skip && leads);
-        if (skip) r.skip_assignment = leads;
-        else r.leader = old_leader.value_or("");
-        take(mm.awaiting_join)(std::move(r));
-      });
+      persist_group(g, nullptr,
+                    [this, gid = g.id(), inc = g.incarnation(), new_id, old_leader, skip](std::error_code ec,
+                                                                                          const coordinator_time&) {
+                      group* gg = find(gid);
+                      if (!gg || gg->incarnation() != inc || !gg->has(new_id)) return;
+                      group_member& mm = gg->get(new_id);
+                      if (!mm.awaiting_join || gg->state() != group_state::stable) return;  // a rebalance answers it
+                      if (ec) return take(mm.awaiting_join)(join_error(ec, ""));
+                      const bool leads = gg->is_leader(new_id);
+                      // v9+ can tell the leader to skip the assignment; older clients are given the old
+                      // leader id, so that a replaced leader does not assign (a Stable group would ignore it).
+                      join_result r = current_generation(*gg, new_id, skip && leads);
+                      if (skip) r.skip_assignment = leads;
+                      else r.leader = old_leader.value_or("");
+                      take(mm.awaiting_join)(std::move(r));
+                    });
       return;
     }
     case group_state::completing_rebalance:
@@ -279,9 +280,7 @@ void group_coordinator::replace_static_member(const coordinator_time& now, group
       return;
     case group_state::preparing_rebalance: return;  // it is simply one more member that joined
     case group_state::empty:
-    case group_state::dead:
-      assert(false && "a group with a static member is not Empty or Dead");
-      return;
+    case group_state::dead: assert(false && "a group with a static member is not Empty or Dead"); return;
   }
 }
 
@@ -587,7 +586,8 @@ void group_coordinator::on_timer(const coordinator_time& now, const timer_key& k
         return;
       const std::set<std::string> late = g->pending_sync();
       for (const auto& id : late) drop_member(*g, id);
-      prepare_rebalance(now, *g, std::to_string(late.size()) + " member(s) sent no SyncGroup within the rebalance timeout");
+      prepare_rebalance(now, *g,
+                        std::to_string(late.size()) + " member(s) sent no SyncGroup within the rebalance timeout");
       return;
     }
     case group_timer::retention: return;

@@ -39,7 +39,7 @@ struct group_config {
   // group.min/max.session.timeout.ms
   std::chrono::milliseconds min_session_timeout{6000};
   std::chrono::milliseconds max_session_timeout{1'800'000};
-  size_t max_group_size = std::numeric_limits<int32_t>::max();  // group.max.size
+  size_t max_group_size = std::numeric_limits<int32_t>::max();              // group.max.size
   std::chrono::milliseconds offsets_retention{std::chrono::hours(24 * 7)};  // offsets.retention.minutes
   std::chrono::milliseconds offsets_retention_check_interval{std::chrono::minutes(10)};
   size_t max_metadata_bytes = 4096;  // offset.metadata.max.bytes
@@ -91,7 +91,8 @@ class group_coordinator {
   void join(const coordinator_time& now, join_request req, join_reply reply);
   void sync(const coordinator_time& now, sync_request req, sync_reply reply);
   std::error_code heartbeat(const coordinator_time& now, const heartbeat_request& req);
-  leave_result leave(const coordinator_time& now, const std::string& group_id, const std::vector<leave_member>& members);
+  leave_result leave(const coordinator_time& now, const std::string& group_id,
+                     const std::vector<leave_member>& members);
 
   // --- offsets ---
   // Answers after the commit is durable. The caller has already refused partitions that do not

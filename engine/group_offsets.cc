@@ -147,8 +147,8 @@ void group_coordinator::store_offsets(const coordinator_time& now, group& g, com
   if (stored.empty()) return reply(std::move(*result));
   auto applied = rec.offsets;
   store_.persist(std::move(rec), [this, gid = g.id(), inc = g.incarnation(), applied = std::move(applied),
-                                  stored = std::move(stored), result, reply = std::move(reply)](
-                                     std::error_code ec, const coordinator_time&) mutable {
+                                  stored = std::move(stored), result,
+                                  reply = std::move(reply)](std::error_code ec, const coordinator_time&) mutable {
     // A group deleted (and maybe recreated) since does not get these offsets: in the log its
     // removal comes after this commit too.
     group* gg = find(gid);
@@ -182,8 +182,7 @@ std::vector<fetched_offset> group_coordinator::fetch_offsets(const std::string& 
     for (const auto& [tp, off] : g->offsets()) {
       if (require_stable && (g->pending_commits().contains(tp) || g->has_txn_offset(tp)))
         out.push_back({tp, {}, err(errc::unstable_offset_commit)});
-      else
-        out.push_back({tp, off, {}});
+      else out.push_back({tp, off, {}});
     }
     return out;
   }
@@ -290,8 +289,8 @@ void group_coordinator::delete_offsets(const coordinator_time&, const std::strin
   for (size_t i : eligible)
     if (g->remove_offset(tps[i])) rec.offsets.emplace_back(tps[i], std::nullopt);
   if (rec.offsets.empty()) return reply({}, std::move(errors));
-  store_.persist(std::move(rec), [errors = std::move(errors), eligible = std::move(eligible),
-                                  reply = std::move(reply)](std::error_code ec, const coordinator_time&) mutable {
+  store_.persist(std::move(rec), [errors = std::move(errors), eligible = std::move(eligible), reply = std::move(reply)](
+                                     std::error_code ec, const coordinator_time&) mutable {
     for (size_t i : eligible) errors[i] = ec;
     reply({}, std::move(errors));
   });
@@ -344,9 +343,10 @@ void group_coordinator::expire_offsets(const coordinator_time& now) {
     offsets_record rec{id, {}};
     for (auto it = g.offsets().begin(); it != g.offsets().end();) {
       const auto& [tp, off] = *it;
-      const bool expires = !(keep && keep->contains(tp.topic)) && !g.pending_commits().contains(tp) &&
-                           (off.expire_timestamp_ms ? now.wall_ms >= *off.expire_timestamp_ms
-                                                    : now.wall_ms - base.value_or(off.commit_timestamp_ms) >= retention);
+      const bool expires =
+          !(keep && keep->contains(tp.topic)) && !g.pending_commits().contains(tp) &&
+          (off.expire_timestamp_ms ? now.wall_ms >= *off.expire_timestamp_ms
+                                   : now.wall_ms - base.value_or(off.commit_timestamp_ms) >= retention);
       if (!expires) {
         ++it;
         continue;

@@ -120,7 +120,7 @@ struct leave_member {
 };
 
 struct leave_result {
-  std::error_code error;  // group-level
+  std::error_code error;                 // group-level
   std::vector<std::error_code> members;  // one per leave_member, in order
 };
 
@@ -130,7 +130,7 @@ struct commit_request {
   int32_t generation = -1;  // -1 with an empty member id: a commit from outside any group
   std::string member_id;
   std::optional<std::string> group_instance_id;
-  std::optional<std::chrono::milliseconds> retention;  // v2-4 clients may ask for their own
+  std::optional<std::chrono::milliseconds> retention;                 // v2-4 clients may ask for their own
   std::vector<std::pair<topic_partition, committed_offset>> offsets;  // timestamps set by the coordinator
 };
 

@@ -32,12 +32,12 @@ class memory_budget {
     std::function<void()> granted;
   };
   bool fits(uint64_t bytes) const { return used_ + bytes <= capacity_ || used_ == 0; }  // REQUIRES: mu_ held
-  std::deque<std::function<void()>> take_grantable();  // REQUIRES: mu_ held
+  std::deque<std::function<void()>> take_grantable();                                   // REQUIRES: mu_ held
 
   mutable std::mutex mu_;
-  uint64_t capacity_;       // guarded by mu_
-  uint64_t used_ = 0;       // guarded by mu_
-  uint64_t peak_ = 0;       // guarded by mu_
+  uint64_t capacity_;           // guarded by mu_
+  uint64_t used_ = 0;           // guarded by mu_
+  uint64_t peak_ = 0;           // guarded by mu_
   std::deque<waiter> waiters_;  // guarded by mu_
 };
 

@@ -72,8 +72,8 @@ void partition_log::recover(const std::vector<batch_info>& batches, std::span<co
                     b.header.base_offset);
         continue;
       }
-      auto closed = producers_.end_txn(b.header.producer_id, b.header.producer_epoch, *commit, b.header.base_offset,
-                                       -1, now);
+      auto closed =
+          producers_.end_txn(b.header.producer_id, b.header.producer_epoch, *commit, b.header.base_offset, -1, now);
       if (closed && !closed->commit) aborted_.push_back(*closed);
     } else {
       producers_.append(b.header, b.header.base_offset, now);
@@ -143,8 +143,9 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
     set_base_offset(bytes, base);
     next_offset_ = base + int64_t{b.header.last_offset_delta} + 1;
     const index_entry entry{base, next_offset_ - 1, b.header.max_timestamp, b.header.max_timestamp, {}, 0};
-    auto queued = wal.append(stream_, wal_type_record_batch, wal::payload{owner, bytes},
-                             [self, call, entry](const wal::result<wal::appended>& r) { self->on_durable(*call, entry, r); });
+    auto queued =
+        wal.append(stream_, wal_type_record_batch, wal::payload{owner, bytes},
+                   [self, call, entry](const wal::result<wal::appended>& r) { self->on_durable(*call, entry, r); });
     if (!queued) {
       // Offsets from this batch on never reached the WAL queue: hand them out again, stop here.
       call->note_failure(from_wal_error(queued.error()));
@@ -170,8 +171,8 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
 void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id, int16_t epoch, bool commit,
                                   int32_t coordinator_epoch, std::function<void(const result<int64_t>&)> done) {
   const int64_t now = now_ms();
-  auto batch = std::make_shared<std::vector<std::byte>>(make_control_batch(producer_id, epoch, commit,
-                                                                           coordinator_epoch, now));
+  auto batch =
+      std::make_shared<std::vector<std::byte>>(make_control_batch(producer_id, epoch, commit, coordinator_epoch, now));
   std::unique_lock lock(mu_);
   if (retired_) {
     lock.unlock();
@@ -188,35 +189,35 @@ void partition_log::append_marker(wal::write_ahead_log& wal, int64_t producer_id
   if (closed) closing_txns_.insert(closed->first_offset);
   auto answer = std::make_shared<std::function<void(const result<int64_t>&)>>(std::move(done));
   auto queued = wal.append(stream_, wal_type_record_batch, wal::payload{batch, std::span<const std::byte>(*batch)},
-             [self, entry, closed, answer](const wal::result<wal::appended>& r) {
-               std::unordered_map<uint64_t, wake_fn> wake;
-               std::vector<waiting_duplicate> dups;
-               int64_t start = 0;
-               {
-                 std::lock_guard l(self->mu_);
-                 if (closed) {
-                   self->closing_txns_.erase(self->closing_txns_.find(closed->first_offset));
-                   // The marker is not in the log: its transaction is still open here, and keeps
-                   // holding the last stable offset (read_committed must not see it as ended).
-                   if (!r) self->producers_.reopen_txn(*closed);
-                 }
-                 if (!r && !self->failed_) self->failed_ = from_wal_error(r.error());
-                 if (r) {
-                   index_entry e = entry;
-                   e.pos = r->pos;
-                   e.size = r->size;
-                   self->add_to_index(e);
-                   self->high_watermark_ = entry.last_offset + 1;
-                   if (closed && !closed->commit) self->aborted_.push_back(*closed);
-                   if (!self->waiters_.empty()) wake = self->take_waiters();
-                 }
-                 dups = self->take_duplicates(!r);
-                 start = self->log_start_offset_;
-               }
-               answer_duplicates(dups, r, start);
-               for (auto& [id, fn] : wake) fn();
-               (*answer)(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
-             });
+                           [self, entry, closed, answer](const wal::result<wal::appended>& r) {
+                             std::unordered_map<uint64_t, wake_fn> wake;
+                             std::vector<waiting_duplicate> dups;
+                             int64_t start = 0;
+                             {
+                               std::lock_guard l(self->mu_);
+                               if (closed) {
+                                 self->closing_txns_.erase(self->closing_txns_.find(closed->first_offset));
+                                 // The marker is not in the log: its transaction is still open here, and keeps
+                                 // holding the last stable offset (read_committed must not see it as ended).
+                                 if (!r) self->producers_.reopen_txn(*closed);
+                               }
+                               if (!r && !self->failed_) self->failed_ = from_wal_error(r.error());
+                               if (r) {
+                                 index_entry e = entry;
+                                 e.pos = r->pos;
+                                 e.size = r->size;
+                                 self->add_to_index(e);
+                                 self->high_watermark_ = entry.last_offset + 1;
+                                 if (closed && !closed->commit) self->aborted_.push_back(*closed);
+                                 if (!self->waiters_.empty()) wake = self->take_waiters();
+                               }
+                               dups = self->take_duplicates(!r);
+                               start = self->log_start_offset_;
+                             }
+                             answer_duplicates(dups, r, start);
+                             for (auto& [id, fn] : wake) fn();
+                             (*answer)(r ? result<int64_t>(entry.base_offset) : fail(from_wal_error(r.error())));
+                           });
   if (!queued) {
     // Never queued: the offset goes back, the transaction is open again.
     next_offset_ = offset;
@@ -329,9 +330,8 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_
   if (timestamp == earliest) return {log_start_offset_, -1};
   if (timestamp == latest) return {read_committed ? last_stable_offset() : high_watermark_, -1};
   if (timestamp < 0) return {};
-  auto it = std::partition_point(index_.begin(), index_.end(), [timestamp](const index_entry& e) {
-    return e.max_timestamp_so_far < timestamp;
-  });
+  auto it = std::partition_point(index_.begin(), index_.end(),
+                                 [timestamp](const index_entry& e) { return e.max_timestamp_so_far < timestamp; });
   if (it == index_.end()) return {};
   // Kafka's fetchOffsetForTimestamp: read_committed finds nothing at or above the last stable
   // offset (the index holds only durable batches, so read_uncommitted is below the high watermark).
@@ -341,8 +341,8 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_
 
 partition_state partition_log::state() const {
   std::lock_guard lock(mu_);
-  return {log_start_offset_, high_watermark_, last_stable_offset(), next_offset_, producers_.size(),
-          producers_.open_txn_count()};
+  return {log_start_offset_, high_watermark_,   last_stable_offset(),
+          next_offset_,      producers_.size(), producers_.open_txn_count()};
 }
 
 std::vector<producer_view> partition_log::producers() const {

@@ -48,9 +48,9 @@ struct index_entry {
 };
 
 struct produce_result {
-  int64_t base_offset = 0;       // of the first batch of the call
+  int64_t base_offset = 0;  // of the first batch of the call
   int64_t log_start_offset = 0;
-  bool duplicate = false;        // a producer's retry of a batch already in the log: not written again
+  bool duplicate = false;  // a producer's retry of a batch already in the log: not written again
 };
 // Runs exactly once, never with an engine lock held. Success: on the WAL sync thread, after the
 // completion of the call's last batch, so a partition's acks run in offset order. Refusals found
@@ -182,7 +182,7 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   int64_t last_stable_offset() const;                    // REQUIRES: mu_ held
   // Duplicates whose originals are now durable, or, after a failure, all of them.
   std::vector<waiting_duplicate> take_duplicates(bool failed);  // REQUIRES: mu_ held
-  void add_to_index(index_entry entry);                  // REQUIRES: mu_ held
+  void add_to_index(index_entry entry);                         // REQUIRES: mu_ held
   // Answers waiting duplicates (after a failure, with it). Never with mu_ held.
   static void answer_duplicates(std::vector<waiting_duplicate>& dups, const wal::result<wal::appended>& r,
                                 int64_t log_start);
@@ -192,21 +192,21 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   const partition_options opts_;
 
   mutable std::mutex mu_;
-  int64_t log_start_offset_ = 0;             // guarded by mu_
-  int64_t next_offset_ = 0;                  // guarded by mu_; assigned
-  int64_t high_watermark_ = 0;               // guarded by mu_; durable
-  std::deque<index_entry> index_;            // guarded by mu_; one entry per batch, offset order
+  int64_t log_start_offset_ = 0;                   // guarded by mu_
+  int64_t next_offset_ = 0;                        // guarded by mu_; assigned
+  int64_t high_watermark_ = 0;                     // guarded by mu_; durable
+  std::deque<index_entry> index_;                  // guarded by mu_; one entry per batch, offset order
   std::unordered_map<uint64_t, wake_fn> waiters_;  // guarded by mu_
-  uint64_t next_waiter_id_ = 1;              // guarded by mu_
-  bool retired_ = false;                     // guarded by mu_
-  producer_state producers_;                 // guarded by mu_
+  uint64_t next_waiter_id_ = 1;                    // guarded by mu_
+  bool retired_ = false;                           // guarded by mu_
+  producer_state producers_;                       // guarded by mu_
   // First offsets of transactions whose marker is written but not durable yet.
-  std::multiset<int64_t> closing_txns_;      // guarded by mu_
-  std::vector<closed_txn> aborted_;          // guarded by mu_; by marker offset
-  std::deque<waiting_duplicate> duplicates_; // guarded by mu_; by last offset
+  std::multiset<int64_t> closing_txns_;       // guarded by mu_
+  std::vector<closed_txn> aborted_;           // guarded by mu_; by marker offset
+  std::deque<waiting_duplicate> duplicates_;  // guarded by mu_; by last offset
   // The first failure a completion reported: the WAL's failures are sticky, so nothing not yet
   // durable ever will be, and a retry waiting for its original would wait forever.
-  std::error_code failed_;                   // guarded by mu_
+  std::error_code failed_;  // guarded by mu_
 };
 
 // Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other

@@ -68,7 +68,7 @@ void producer_state::append(const batch_header& b, int64_t first_offset, int64_t
 }
 
 std::optional<closed_txn> producer_state::end_txn(int64_t producer_id, int16_t epoch, bool commit, int64_t offset,
-                                                   int32_t coordinator_epoch, int64_t now_ms) {
+                                                  int32_t coordinator_epoch, int64_t now_ms) {
   producer_entry& e = producers_[producer_id];
   if (epoch > e.epoch) {
     e.epoch = epoch;

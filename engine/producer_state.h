@@ -47,9 +47,9 @@ struct producer_batch {
 
 struct producer_entry {
   int16_t epoch = no_producer_epoch;
-  std::deque<producer_batch> batches;  // the last few, oldest first
-  int64_t last_write_ms = 0;           // broker wall time: what expiry counts from
-  int64_t last_timestamp = -1;         // the last batch's max timestamp (DescribeProducers)
+  std::deque<producer_batch> batches;       // the last few, oldest first
+  int64_t last_write_ms = 0;                // broker wall time: what expiry counts from
+  int64_t last_timestamp = -1;              // the last batch's max timestamp (DescribeProducers)
   std::optional<int64_t> txn_first_offset;  // its open transaction here, if any
   int32_t coordinator_epoch = -1;
 };
@@ -87,7 +87,7 @@ class producer_state {
   // producer's (a fenced producer): then the producer's batches are forgotten and its old epoch
   // refused from now on. Returns the transaction it closed, if one was open.
   std::optional<closed_txn> end_txn(int64_t producer_id, int16_t epoch, bool commit, int64_t offset,
-                                     int32_t coordinator_epoch, int64_t now_ms);
+                                    int32_t coordinator_epoch, int64_t now_ms);
 
   // A marker that could not be written after all: its transaction is open again.
   void reopen_txn(const closed_txn& t);

@@ -60,9 +60,9 @@ result<batch_info> frame(std::span<const std::byte> data, size_t at) {
     return fail(refuse(errc::corrupt_message,
                        where() + ": batchLength " + std::to_string(length) + " is shorter than a v2 header"));
   if (static_cast<size_t>(length) > remaining - L::log_overhead)
-    return fail(refuse(errc::corrupt_message,
-                       where() + ": batchLength " + std::to_string(length) + " runs past the end of the data (" +
-                           std::to_string(remaining - L::log_overhead) + " bytes remain)"));
+    return fail(refuse(errc::corrupt_message, where() + ": batchLength " + std::to_string(length) +
+                                                  " runs past the end of the data (" +
+                                                  std::to_string(remaining - L::log_overhead) + " bytes remain)"));
   return batch_info{at, read_header(data.subspan(at))};
 }
 
@@ -76,15 +76,15 @@ result<void> check_records(std::span<const std::byte> batch, int32_t count, size
       return fail(refuse(errc::corrupt_message,
                          where() + ": record " + std::to_string(i) + " has a truncated or overlong length"));
     if (len < L::min_record_size || static_cast<size_t>(len) > batch.size() - pos)
-      return fail(refuse(errc::corrupt_message,
-                         where() + ": record " + std::to_string(i) + " has length " + std::to_string(len) + " but " +
-                             std::to_string(batch.size() - pos) + " bytes remain in the batch"));
+      return fail(refuse(errc::corrupt_message, where() + ": record " + std::to_string(i) + " has length " +
+                                                    std::to_string(len) + " but " + std::to_string(batch.size() - pos) +
+                                                    " bytes remain in the batch"));
     pos += static_cast<size_t>(len);
   }
   if (pos != batch.size())
-    return fail(refuse(errc::corrupt_message,
-                       where() + ": " + std::to_string(count) + " records end at byte " + std::to_string(pos) +
-                           " of a " + std::to_string(batch.size()) + "-byte batch"));
+    return fail(refuse(errc::corrupt_message, where() + ": " + std::to_string(count) + " records end at byte " +
+                                                  std::to_string(pos) + " of a " + std::to_string(batch.size()) +
+                                                  "-byte batch"));
   return {};
 }
 
@@ -120,16 +120,14 @@ result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data
     auto where = [at] { return "batch at byte " + std::to_string(at); };
     const uint32_t crc = util::crc32c::value(bytes.data() + L::crc_covered_from, bytes.size() - L::crc_covered_from);
     if (crc != h.crc)
-      return fail(refuse(errc::corrupt_message,
-                         where() + ": CRC-32C mismatch (stored " + std::to_string(h.crc) + ", computed " +
-                             std::to_string(crc) + ")"));
+      return fail(refuse(errc::corrupt_message, where() + ": CRC-32C mismatch (stored " + std::to_string(h.crc) +
+                                                    ", computed " + std::to_string(crc) + ")"));
     if (h.record_count < 0)
-      return fail(refuse(errc::corrupt_message,
-                         where() + ": negative record count " + std::to_string(h.record_count)));
+      return fail(refuse(errc::corrupt_message, where() + ": negative record count " + std::to_string(h.record_count)));
     if (h.record_count > 0 && static_cast<int64_t>(h.record_count) != int64_t{h.last_offset_delta} + 1)
-      return fail(refuse(errc::corrupt_message,
-                         where() + ": " + std::to_string(h.record_count) + " records but lastOffsetDelta " +
-                             std::to_string(h.last_offset_delta)));
+      return fail(refuse(errc::corrupt_message, where() + ": " + std::to_string(h.record_count) +
+                                                    " records but lastOffsetDelta " +
+                                                    std::to_string(h.last_offset_delta)));
     if (!h.compressed())
       if (auto r = check_records(bytes, h.record_count, at); !r) return fail(r.error());
     out.push_back(*b);

@@ -6,9 +6,9 @@
 #include <optional>
 #include <random>
 
+#include "engine/byte_codec.h"
 #include "engine/errc.h"
 #include "engine/logger.h"
-#include "engine/byte_codec.h"
 #include "util/crc32c.h"
 #include "util/endian.h"
 
@@ -110,8 +110,8 @@ result<topic_catalog> load_catalog(wal::file_system& fs, const std::string& dir)
     if (!best || c->generation > best->generation) best = std::move(*c);
   }
   if (!best && present == 2)
-    return fail(errc::storage_error, "both topic metadata files in " + dir +
-                                         " are corrupt; refusing to start without knowing the topics");
+    return fail(errc::storage_error,
+                "both topic metadata files in " + dir + " are corrupt; refusing to start without knowing the topics");
   return best ? std::move(*best) : topic_catalog{};
 }
 
@@ -141,8 +141,8 @@ result<void> save_catalog(wal::file_system& fs, const std::string& dir, topic_ca
 bool valid_topic_name(std::string_view name) {
   if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-           ch == '_' || ch == '-';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+           ch == '-';
   });
 }
 

@@ -14,9 +14,9 @@ namespace {
 
 std::error_code err(errc e) { return make_error_code(e); }
 
-constexpr txn_state all_states[] = {txn_state::empty,         txn_state::ongoing,         txn_state::prepare_commit,
-                                    txn_state::prepare_abort, txn_state::complete_commit, txn_state::complete_abort,
-                                    txn_state::dead,          txn_state::prepare_epoch_fence};
+constexpr txn_state all_states[] = {
+    txn_state::empty,           txn_state::ongoing,        txn_state::prepare_commit, txn_state::prepare_abort,
+    txn_state::complete_commit, txn_state::complete_abort, txn_state::dead,           txn_state::prepare_epoch_fence};
 
 bool completing(txn_state s) { return s == txn_state::prepare_commit || s == txn_state::prepare_abort; }
 
@@ -76,9 +76,10 @@ void txn_coordinator::start(const coordinator_time& now) {
       ++resumed;
     }
   next_check_ = now.mono + cfg_.abort_check_interval;
-  log().info("transaction coordinator: {} transactional id(s) loaded, {} completing transaction(s) resumed, "
-             "producer ids from {}",
-             txns_.size(), resumed, next_pid_);
+  log().info(
+      "transaction coordinator: {} transactional id(s) loaded, {} completing transaction(s) resumed, "
+      "producer ids from {}",
+      txns_.size(), resumed, next_pid_);
 }
 
 // --- producer ids ---
@@ -109,11 +110,11 @@ void txn_coordinator::allocate_pid(pid_waiter w) {
 void txn_coordinator::persist(txn& t, std::function<void(std::error_code, const coordinator_time&)> then) {
   // `t.s` already holds the next state; it is kept only once durable (see the callers).
   t.pending = true;
-  effects_.persist(txn_metadata_record{t.id, t.s}, [this, id = t.id, then = std::move(then)](
-                                                       std::error_code ec, const coordinator_time& now) {
-    if (auto it = txns_.find(id); it != txns_.end()) it->second.pending = false;
-    then(ec, now);
-  });
+  effects_.persist(txn_metadata_record{t.id, t.s},
+                   [this, id = t.id, then = std::move(then)](std::error_code ec, const coordinator_time& now) {
+                     if (auto it = txns_.find(id); it != txns_.end()) it->second.pending = false;
+                     then(ec, now);
+                   });
 }
 
 void txn_coordinator::end(txn& t, bool commit, std::function<void(std::error_code)> on_prepared) {
@@ -121,46 +122,47 @@ void txn_coordinator::end(txn& t, bool commit, std::function<void(std::error_cod
   t.s.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
   log().debug("transaction {}: {} (producer {} epoch {}, {} partition(s), {} group(s))", t.id, to_string(t.s.state),
               t.s.producer_id, t.s.producer_epoch, t.s.partitions.size(), t.s.groups.size());
-  persist(t, [this, id = t.id, before, on_prepared = std::move(on_prepared)](std::error_code ec,
-                                                                             const coordinator_time&) {
-    auto it = txns_.find(id);
-    if (ec) {
-      if (it != txns_.end()) it->second.s = before;
-      return on_prepared(ec);
-    }
-    on_prepared({});
-    write_markers(id);
-  });
+  persist(t,
+          [this, id = t.id, before, on_prepared = std::move(on_prepared)](std::error_code ec, const coordinator_time&) {
+            auto it = txns_.find(id);
+            if (ec) {
+              if (it != txns_.end()) it->second.s = before;
+              return on_prepared(ec);
+            }
+            on_prepared({});
+            write_markers(id);
+          });
 }
 
 void txn_coordinator::write_markers(const std::string& id) {
   txn& t = txns_.at(id);
   const bool commit = t.s.state == txn_state::prepare_commit;
-  effects_.write_markers(
-      t.s.producer_id, t.s.producer_epoch, commit, t.s.partitions, t.s.groups,
-      [this, id, commit](std::error_code ec, const coordinator_time& now) {
-        auto it = txns_.find(id);
-        if (it == txns_.end() || !completing(it->second.s.state)) return;
-        txn& tt = it->second;
-        if (ec) {
-          // The log failed (sticky): the transaction stays Prepare*, and is resumed at the next start.
-          log().error("transaction {}: writing its {} markers failed: {}; it completes after a restart", id,
-                      commit ? "commit" : "abort", ec.message());
-          return;
-        }
-        const stored_txn before = tt.s;
-        tt.s.state = commit ? txn_state::complete_commit : txn_state::complete_abort;
-        tt.s.partitions.clear();
-        tt.s.groups.clear();
-        tt.s.start_ms = -1;
-        tt.s.last_update_ms = now.wall_ms;
-        persist(tt, [this, id, before](std::error_code e, const coordinator_time&) {
-          // Not durable: the Prepare state stands and is resumed after a restart; markers are
-          // idempotent for a closed transaction.
-          if (e)
-            if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
-        });
-      });
+  effects_.write_markers(t.s.producer_id, t.s.producer_epoch, commit, t.s.partitions, t.s.groups,
+                         [this, id, commit](std::error_code ec, const coordinator_time& now) {
+                           auto it = txns_.find(id);
+                           if (it == txns_.end() || !completing(it->second.s.state)) return;
+                           txn& tt = it->second;
+                           if (ec) {
+                             // The log failed (sticky): the transaction stays Prepare*, and is resumed at the next
+                             // start.
+                             log().error(
+                                 "transaction {}: writing its {} markers failed: {}; it completes after a restart", id,
+                                 commit ? "commit" : "abort", ec.message());
+                             return;
+                           }
+                           const stored_txn before = tt.s;
+                           tt.s.state = commit ? txn_state::complete_commit : txn_state::complete_abort;
+                           tt.s.partitions.clear();
+                           tt.s.groups.clear();
+                           tt.s.start_ms = -1;
+                           tt.s.last_update_ms = now.wall_ms;
+                           persist(tt, [this, id, before](std::error_code e, const coordinator_time&) {
+                             // Not durable: the Prepare state stands and is resumed after a restart; markers are
+                             // idempotent for a closed transaction.
+                             if (e)
+                               if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
+                           });
+                         });
 }
 
 void txn_coordinator::fence_and_abort(txn& t, const coordinator_time& now) {
@@ -196,18 +198,18 @@ void txn_coordinator::init_producer_id(const coordinator_time& now, const std::o
 
   auto it = txns_.find(id);
   if (it == txns_.end()) {
-    return allocate_pid([this, id, timeout_ms, wall = now.wall_ms, reply = std::move(reply)](std::error_code ec,
-                                                                                            int64_t pid) mutable {
-      if (ec) return reply({ec, -1, -1});
-      if (txns_.contains(id)) return reply({err(errc::concurrent_transactions), -1, -1});  // raced; retry
-      txn& t = txns_[id];
-      t.id = id;
-      t.s = stored_txn{pid, 0, timeout_ms, txn_state::empty, {}, {}, -1, wall};
-      persist(t, [this, id, pid, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
-        if (e) txns_.erase(id);
-        reply({e, e ? -1 : pid, static_cast<int16_t>(e ? -1 : 0)});
-      });
-    });
+    return allocate_pid(
+        [this, id, timeout_ms, wall = now.wall_ms, reply = std::move(reply)](std::error_code ec, int64_t pid) mutable {
+          if (ec) return reply({ec, -1, -1});
+          if (txns_.contains(id)) return reply({err(errc::concurrent_transactions), -1, -1});  // raced; retry
+          txn& t = txns_[id];
+          t.id = id;
+          t.s = stored_txn{pid, 0, timeout_ms, txn_state::empty, {}, {}, -1, wall};
+          persist(t, [this, id, pid, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
+            if (e) txns_.erase(id);
+            reply({e, e ? -1 : pid, static_cast<int16_t>(e ? -1 : 0)});
+          });
+        });
   }
   txn& t = it->second;
   if (t.pending) return fail(errc::concurrent_transactions);
@@ -278,15 +280,16 @@ void txn_coordinator::add_partitions(const coordinator_time& now, const std::str
     t.s.start_ms = now.wall_ms;
   }
   t.s.last_update_ms = now.wall_ms;
-  persist(t, [this, id = transactional_id, before, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
-    if (e)
-      if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
-    reply(e);
-  });
+  persist(t,
+          [this, id = transactional_id, before, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
+            if (e)
+              if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
+            reply(e);
+          });
 }
 
-void txn_coordinator::add_offsets(const coordinator_time& now, const std::string& transactional_id,
-                                  int64_t producer_id, int16_t epoch, const std::string& group_id,
+void txn_coordinator::add_offsets(const coordinator_time& now, const std::string& transactional_id, int64_t producer_id,
+                                  int16_t epoch, const std::string& group_id,
                                   std::function<void(std::error_code)> reply) {
   auto it = txns_.find(transactional_id);
   if (it == txns_.end()) return reply(err(errc::invalid_producer_id_mapping));
@@ -305,11 +308,12 @@ void txn_coordinator::add_offsets(const coordinator_time& now, const std::string
     t.s.start_ms = now.wall_ms;
   }
   t.s.last_update_ms = now.wall_ms;
-  persist(t, [this, id = transactional_id, before, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
-    if (e)
-      if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
-    reply(e);
-  });
+  persist(t,
+          [this, id = transactional_id, before, reply = std::move(reply)](std::error_code e, const coordinator_time&) {
+            if (e)
+              if (auto i = txns_.find(id); i != txns_.end()) i->second.s = before;
+            reply(e);
+          });
 }
 
 void txn_coordinator::end_txn(const coordinator_time& now, const std::string& transactional_id, int64_t producer_id,
@@ -320,9 +324,7 @@ void txn_coordinator::end_txn(const coordinator_time& now, const std::string& tr
   if (auto e = check_producer(t, producer_id, epoch)) return reply(e);
   if (t.pending) return reply(err(errc::concurrent_transactions));
   switch (t.s.state) {
-    case txn_state::ongoing:
-      t.s.last_update_ms = now.wall_ms;
-      return end(t, commit, std::move(reply));
+    case txn_state::ongoing: t.s.last_update_ms = now.wall_ms; return end(t, commit, std::move(reply));
     // A retry of an EndTxn whose answer was lost: the same outcome is success.
     case txn_state::complete_commit: return reply(commit ? std::error_code() : err(errc::invalid_txn_state));
     case txn_state::complete_abort: return reply(!commit ? std::error_code() : err(errc::invalid_txn_state));
@@ -392,8 +394,7 @@ std::vector<txn_listing> txn_coordinator::list(const std::set<txn_state>& states
   for (const auto& [id, t] : txns_) {
     if (!states.empty() && !states.contains(t.s.state)) continue;
     if (!producer_ids.empty() && !producer_ids.contains(t.s.producer_id)) continue;
-    if (running_longer_than &&
-        (t.s.start_ms < 0 || now.wall_ms - t.s.start_ms <= running_longer_than->count()))
+    if (running_longer_than && (t.s.start_ms < 0 || now.wall_ms - t.s.start_ms <= running_longer_than->count()))
       continue;
     out.push_back({id, t.s.producer_id, t.s.state});
   }

@@ -45,7 +45,7 @@ struct txn_config {
   // transaction.abort.timed.out.transaction.cleanup.interval.ms
   std::chrono::milliseconds abort_check_interval{10'000};
   std::chrono::milliseconds id_expiration{std::chrono::hours(24 * 7)};  // transactional.id.expiration.ms
-  int64_t producer_id_block = 1000;  // ids reserved durably at a time
+  int64_t producer_id_block = 1000;                                     // ids reserved durably at a time
 };
 
 // --- durable records (engine/txn_records.h encodes them) ---
@@ -133,8 +133,8 @@ class txn_coordinator {
                       int16_t epoch, std::vector<topic_partition> partitions,
                       std::function<void(std::error_code)> reply);
   // AddOffsetsToTxn: the group's offsets join the transaction.
-  void add_offsets(const coordinator_time& now, const std::string& transactional_id, int64_t producer_id,
-                   int16_t epoch, const std::string& group_id, std::function<void(std::error_code)> reply);
+  void add_offsets(const coordinator_time& now, const std::string& transactional_id, int64_t producer_id, int16_t epoch,
+                   const std::string& group_id, std::function<void(std::error_code)> reply);
   // EndTxn. A retry of a commit (abort) that already completed is answered with success.
   void end_txn(const coordinator_time& now, const std::string& transactional_id, int64_t producer_id, int16_t epoch,
                bool commit, std::function<void(std::error_code)> reply);

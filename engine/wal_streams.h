@@ -11,11 +11,11 @@ inline constexpr uint32_t group_stream = 0xffff'fff0;  // engine/group_records.h
 inline constexpr uint32_t txn_stream = 0xffff'fff1;    // engine/txn_records.h
 
 // Record types. Stream = the partition's stream id for record batches.
-inline constexpr uint8_t wal_type_record_batch = 1;  // payload: one RecordBatch, base offset assigned
-inline constexpr uint8_t wal_type_group_metadata = 2;  // group stream, engine/group_records.h
-inline constexpr uint8_t wal_type_group_offsets = 3;   // group stream, engine/group_records.h
-inline constexpr uint8_t wal_type_producer_ids = 4;    // txn stream, engine/txn_records.h
-inline constexpr uint8_t wal_type_txn_metadata = 5;    // txn stream, engine/txn_records.h
+inline constexpr uint8_t wal_type_record_batch = 1;       // payload: one RecordBatch, base offset assigned
+inline constexpr uint8_t wal_type_group_metadata = 2;     // group stream, engine/group_records.h
+inline constexpr uint8_t wal_type_group_offsets = 3;      // group stream, engine/group_records.h
+inline constexpr uint8_t wal_type_producer_ids = 4;       // txn stream, engine/txn_records.h
+inline constexpr uint8_t wal_type_txn_metadata = 5;       // txn stream, engine/txn_records.h
 inline constexpr uint8_t wal_type_group_txn_offsets = 6;  // group stream: offsets of an open transaction
 inline constexpr uint8_t wal_type_group_txn_marker = 7;   // group stream: their commit or abort
 

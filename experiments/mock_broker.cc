@@ -10,7 +10,6 @@
 // auto-creates unknown topics on Metadata/Produce with its default partition count).
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>

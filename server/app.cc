@@ -1,4 +1,3 @@
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include "server/app.h"
 
 #include <sys/resource.h>
@@ -6,6 +5,7 @@
 #include <csignal>
 #include <thread>
 #include <tuple>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,10 +32,10 @@ namespace {
 // partitions' high watermarks, at scrape time.
 void refresh_group_gauges(metrics::registry& probes, kafka::coordinator_service& coordinators,
                           engine::log_manager& eng) {
-  auto [stats, offsets, txns] = coordinators.query([](const engine::group_coordinator& c,
-                                                      const engine::txn_coordinator& t) {
-    return std::tuple(c.stats(), c.committed_offsets(), t.count_by_state());
-  });
+  auto [stats, offsets, txns] =
+      coordinators.query([](const engine::group_coordinator& c, const engine::txn_coordinator& t) {
+        return std::tuple(c.stats(), c.committed_offsets(), t.count_by_state());
+      });
   probes.txn.refresh(txns, eng.producer_totals());
   auto& probe = probes.groups;
   std::vector<metrics::lag_row> rows;
@@ -202,8 +202,10 @@ int run_serve(const serve_config& config) {
     probes.kafka.partial_frame_bytes.Set(static_cast<double>(frames.held()));
     probes.kafka.partial_frame_peak_bytes.Set(static_cast<double>(frames.peak()));
   };
-  admin::context admin_ctx{probes, pipeline, eng, ready, config, std::chrono::steady_clock::now(), refresh_gauges,
-                           [&tuning] { return tuning.status(); }};
+  admin::context admin_ctx{
+      probes, pipeline, eng, ready, config, std::chrono::steady_clock::now(), refresh_gauges, [&tuning] {
+        return tuning.status();
+      }};
   admin::http_server admin_http(control, admin_ctx);
   try {
     admin_http.start(config.admin_listen);

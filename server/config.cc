@@ -104,8 +104,9 @@ T parse_positive(const std::string& v, const std::string& what, long long max) {
 }  // namespace
 
 std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) {
-  po::options_description opts("kairo serve options (each also settable as KAIRO_<NAME> in the environment, "
-                               "with dashes as underscores, or as `name = value` in --config)");
+  po::options_description opts(
+      "kairo serve options (each also settable as KAIRO_<NAME> in the environment, "
+      "with dashes as underscores, or as `name = value` in --config)");
   // clang-format off
   opts.add_options()
     ("help,h", "print this help and exit")
@@ -169,7 +170,8 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   serve_config c;
   auto get = [&](const char* k) { return vm[k].as<std::string>(); };
   c.listen = parse_endpoint(get("listen"), "--listen");
-  if (vm.count("advertised-listener")) c.advertised = parse_endpoint(get("advertised-listener"), "--advertised-listener");
+  if (vm.count("advertised-listener"))
+    c.advertised = parse_endpoint(get("advertised-listener"), "--advertised-listener");
   c.admin_listen = parse_endpoint(get("admin-listen"), "--admin-listen");
   c.data_dir = get("data-dir");
   c.default_partitions = parse_positive<int32_t>(get("default-partitions"), "--default-partitions", 100000);
@@ -177,7 +179,8 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   c.max_request_bytes = parse_positive<uint32_t>(get("max-request-bytes"), "--max-request-bytes", 1ll << 30);
   c.max_message_bytes = parse_positive<uint32_t>(get("max-message-bytes"), "--max-message-bytes", 64ll << 20);
   c.max_connections = parse_positive<size_t>(get("max-connections"), "--max-connections", 10'000'000);
-  c.max_connections_per_ip = parse_positive<size_t>(get("max-connections-per-ip"), "--max-connections-per-ip", 10'000'000);
+  c.max_connections_per_ip =
+      parse_positive<size_t>(get("max-connections-per-ip"), "--max-connections-per-ip", 10'000'000);
   c.connections_max_idle = std::chrono::milliseconds(
       parse_positive<int64_t>(get("connections-max-idle-ms"), "--connections-max-idle-ms", 86'400'000ll * 365));
   c.request_read_timeout = std::chrono::milliseconds(
@@ -200,13 +203,14 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
       throw std::invalid_argument("--linger-ms: '" + v + "' must be a number of milliseconds from 0 to 60000");
     c.linger_ms = ms;
   }
-  if (vm.count("buffer-bytes")) c.buffer_bytes = parse_positive<uint64_t>(get("buffer-bytes"), "--buffer-bytes", 4ll << 30);
+  if (vm.count("buffer-bytes"))
+    c.buffer_bytes = parse_positive<uint64_t>(get("buffer-bytes"), "--buffer-bytes", 4ll << 30);
   c.storage_class = get("simulated-sync-delay");
   c.simulated_sync_delay = parse_sync_delay(c.storage_class);
   using std::chrono::milliseconds;
   auto& g = c.groups;
-  g.initial_rebalance_delay = milliseconds(
-      parse_whole<int64_t>(get("group-initial-rebalance-delay-ms"), "--group-initial-rebalance-delay-ms", 0, 3'600'000));
+  g.initial_rebalance_delay = milliseconds(parse_whole<int64_t>(get("group-initial-rebalance-delay-ms"),
+                                                                "--group-initial-rebalance-delay-ms", 0, 3'600'000));
   g.min_session_timeout = milliseconds(
       parse_positive<int64_t>(get("group-min-session-timeout-ms"), "--group-min-session-timeout-ms", 86'400'000));
   g.max_session_timeout = milliseconds(
@@ -223,13 +227,13 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   auto& t = c.txns;
   t.max_timeout = milliseconds(
       parse_positive<int64_t>(get("transaction-max-timeout-ms"), "--transaction-max-timeout-ms", 86'400'000));
-  t.abort_check_interval = milliseconds(parse_positive<int64_t>(
-      get("transaction-abort-timed-out-transaction-cleanup-interval-ms"),
-      "--transaction-abort-timed-out-transaction-cleanup-interval-ms", 3'600'000));
+  t.abort_check_interval =
+      milliseconds(parse_positive<int64_t>(get("transaction-abort-timed-out-transaction-cleanup-interval-ms"),
+                                           "--transaction-abort-timed-out-transaction-cleanup-interval-ms", 3'600'000));
   t.id_expiration = milliseconds(parse_positive<int64_t>(get("transactional-id-expiration-ms"),
                                                          "--transactional-id-expiration-ms", 365ll * 86'400'000));
-  c.producer_id_expiration_ms = parse_positive<int64_t>(get("producer-id-expiration-ms"), "--producer-id-expiration-ms",
-                                                        365ll * 86'400'000);
+  c.producer_id_expiration_ms =
+      parse_positive<int64_t>(get("producer-id-expiration-ms"), "--producer-id-expiration-ms", 365ll * 86'400'000);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "engine/group_coordinator.h"
-#include "engine/txn_coordinator.h"
 #include "engine/produce_policy.h"
+#include "engine/txn_coordinator.h"
 
 namespace server {
 
@@ -30,8 +30,8 @@ struct serve_config {
   int32_t default_partitions = 3;
   bool auto_create_topics = true;
   uint32_t max_request_bytes = 100u << 20;
-  size_t max_connections = 20000;          // max.connections
-  size_t max_connections_per_ip = 10000;   // max.connections.per.ip
+  size_t max_connections = 20000;                           // max.connections
+  size_t max_connections_per_ip = 10000;                    // max.connections.per.ip
   std::chrono::milliseconds connections_max_idle{600'000};  // connections.max.idle.ms
   std::chrono::milliseconds request_read_timeout{30'000};   // a request frame must keep arriving
   uint64_t max_buffered_request_bytes = 512u << 20;         // all partly read frames together

@@ -20,8 +20,7 @@ std::string errno_words(int e) { return std::string(std::strerror(e)) + " (errno
 std::unique_ptr<data_dir_lock> data_dir_lock::acquire(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec)
-    throw std::runtime_error("cannot create the data directory " + dir + ": mkdir failed: " + ec.message());
+  if (ec) throw std::runtime_error("cannot create the data directory " + dir + ": mkdir failed: " + ec.message());
   const std::string path = dir + "/LOCK";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot open " + path + " to lock the data directory: " + errno_words(errno));

@@ -16,8 +16,8 @@
 #include "engine/broker.h"
 #include "engine/group_coordinator.h"
 #include "engine/produce_pipeline.h"
-#include "engine/txn_coordinator.h"
 #include "engine/produce_policy.h"
+#include "engine/txn_coordinator.h"
 
 namespace server::metrics {
 
@@ -35,15 +35,16 @@ struct kafka_probe {
   prometheus::Counter& fetch_long_poll_waits;
   prometheus::Gauge& connections_open;
   prometheus::Counter& connections_total;
-  prometheus::Counter& connections_refused;  // over --max-connections or --max-connections-per-ip
-  prometheus::Counter& accept_errors;        // accept() failed for want of fds or memory
+  prometheus::Counter& connections_refused;    // over --max-connections or --max-connections-per-ip
+  prometheus::Counter& accept_errors;          // accept() failed for want of fds or memory
   prometheus::Counter& connections_timed_out;  // idle or stalled mid-frame
   prometheus::Gauge& partial_frame_bytes;      // memory of request frames still arriving
   prometheus::Gauge& partial_frame_peak_bytes;
   // Requests by API and version (which versions the clients in use really send). Every
   // supported (key, version) has its series from the start; lookups are array indexing.
   prometheus::Counter* request(int16_t key, int16_t version) const {
-    if (key < 0 || version < 0 || static_cast<size_t>(key) >= max_api_key || static_cast<size_t>(version) >= max_api_version)
+    if (key < 0 || version < 0 || static_cast<size_t>(key) >= max_api_key ||
+        static_cast<size_t>(version) >= max_api_version)
       return nullptr;
     return requests[static_cast<size_t>(key)][static_cast<size_t>(version)];
   }

@@ -90,14 +90,25 @@ tuner_probe::tuner_probe(prometheus::Registry& r)
     : active(gauge(r, "kairo_tuner_active", "1 while the auto profile lets the tuner drive the policy")),
       min_batches(gauge(r, "kairo_tuner_min_batches", "The tuner's current min_batches setpoint")),
       linger_seconds(gauge(r, "kairo_tuner_linger_seconds", "The tuner's current linger setpoint")),
-      decisions(prometheus::BuildCounter().Name("kairo_tuner_decisions_total").Help("Tuner decisions by rule").Register(r)),
-      changes(prometheus::BuildCounter().Name("kairo_tuner_policy_changes_total").Help("Decisions that changed the policy").Register(r).Add({})),
-      population(gauge(r, "kairo_tuner_population_batches", "Estimated batches circulating between clients and the log (Little's law)")),
-      round_trip_seconds(gauge(r, "kairo_tuner_round_trip_seconds", "Median client round trip: a connection's produce answer to its next produce request")),
-      sync_seconds(gauge(r, "kairo_tuner_sync_seconds", "Mean sync time over the tuner's window (with any simulated delay)")),
-      sync_fixed_seconds(gauge(r, "kairo_tuner_sync_fixed_seconds", "Fitted fixed cost of a sync (recursive least squares)")),
-      sync_per_mib_seconds(gauge(r, "kairo_tuner_sync_per_mib_seconds", "Fitted cost of a sync per MiB written (recursive least squares)")),
-      arrival_batches_per_second(gauge(r, "kairo_tuner_arrival_batches_per_second", "Produce batches arriving per second")),
+      decisions(
+          prometheus::BuildCounter().Name("kairo_tuner_decisions_total").Help("Tuner decisions by rule").Register(r)),
+      changes(prometheus::BuildCounter()
+                  .Name("kairo_tuner_policy_changes_total")
+                  .Help("Decisions that changed the policy")
+                  .Register(r)
+                  .Add({})),
+      population(gauge(r, "kairo_tuner_population_batches",
+                       "Estimated batches circulating between clients and the log (Little's law)")),
+      round_trip_seconds(gauge(r, "kairo_tuner_round_trip_seconds",
+                               "Median client round trip: a connection's produce answer to its next produce request")),
+      sync_seconds(
+          gauge(r, "kairo_tuner_sync_seconds", "Mean sync time over the tuner's window (with any simulated delay)")),
+      sync_fixed_seconds(
+          gauge(r, "kairo_tuner_sync_fixed_seconds", "Fitted fixed cost of a sync (recursive least squares)")),
+      sync_per_mib_seconds(gauge(r, "kairo_tuner_sync_per_mib_seconds",
+                                 "Fitted cost of a sync per MiB written (recursive least squares)")),
+      arrival_batches_per_second(
+          gauge(r, "kairo_tuner_arrival_batches_per_second", "Produce batches arriving per second")),
       closed_loop(gauge(r, "kairo_tuner_closed_loop", "1 when producers send in answer to acks (closed loop)")) {}
 
 tuning_loop::tuning_loop(engine::produce_pipeline& pipeline, tuning_feed& feed, prometheus::Registry& registry,
@@ -138,7 +149,8 @@ void tuning_loop::tick(std::chrono::steady_clock::time_point now) {
   probe_.changes.Increment();
   changes_.push_back(d);
   if (changes_.size() > 100) changes_.pop_front();
-  spdlog::debug("tuner: min_batches={} linger={:.3f}ms ({}): {}", p.min_batches, secs(p.linger) * 1e3, tuner::name(d.rule), d.reason);
+  spdlog::debug("tuner: min_batches={} linger={:.3f}ms ({}): {}", p.min_batches, secs(p.linger) * 1e3,
+                tuner::name(d.rule), d.reason);
 }
 
 nlohmann::json tuning_loop::status() const {
@@ -149,7 +161,8 @@ nlohmann::json tuning_loop::status() const {
   j["note"] = j["active"].get<bool>() ? "the tuner drives min_batches and linger"
                                       : "a profile or explicit policy is pinned: the tuner observes but does not act "
                                         "(PUT /v1/produce/policy {\"profile\":\"auto\"} resumes it)";
-  j["policy"] = {{"min_batches", st.policy.min_batches}, {"linger_ms", secs(st.policy.linger) * 1e3},
+  j["policy"] = {{"min_batches", st.policy.min_batches},
+                 {"linger_ms", secs(st.policy.linger) * 1e3},
                  {"buffer_bytes", st.policy.buffer_bytes}};
   if (last_) {
     j["last_decision"] = to_json(*last_, epoch);

@@ -71,8 +71,7 @@ signals controller::compute(time_point now) {
   // Right after a start or an idle period the window holds less history than its length: rates
   // are over the history there is, or a load would look smaller than it is for a whole window.
   s.window_s = secs(cfg_.window);
-  if (traffic_since_ && now - *traffic_since_ < cfg_.window)
-    s.window_s = std::max(secs(now - *traffic_since_), 0.01);
+  if (traffic_since_ && now - *traffic_since_ < cfg_.window) s.window_s = std::max(secs(now - *traffic_since_), 0.01);
   s.groups = groups_.size();
   s.requests = requests_.size();
   s.acks = acks_.size();
@@ -168,21 +167,26 @@ const char* name(rule r) {
 policy controller::target(const signals& s, tuner::rule& rule, std::string& reason) const {
   if (s.population < cfg_.low_load_population) {
     rule = rule::low_load;
-    reason = format("about %.2f batches in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)): cut at once, no linger",
-                    s.population, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3);
+    reason = format(
+        "about %.2f batches in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)): cut at once, no "
+        "linger",
+        s.population, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3);
     return {1, duration{0}};
   }
   if (!s.closed_loop) {
     rule = rule::open_loop;
-    reason = format("arrivals do not follow acks (median gap / time between groups %.2f >= %.2f): group commit batches them as they come, cut at once",
-                    s.closed_loop_score, cfg_.closed_loop_threshold);
+    reason = format(
+        "arrivals do not follow acks (median gap / time between groups %.2f >= %.2f): group commit batches them as "
+        "they come, cut at once",
+        s.closed_loop_score, cfg_.closed_loop_threshold);
     return {1, duration{0}};
   }
   if (!s.waiting_pays) {
     rule = rule::sync_short;
-    reason = format("closed loop, but a sync (%.3f ms) is not clearly longer than the cohort takes to come back "
-                    "(%.3f ms round trip + %.3f ms spread): waiting would lengthen the tail more than it saves, cut at once",
-                    s.sync_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.round_trip_spread_s * 1e3);
+    reason = format(
+        "closed loop, but a sync (%.3f ms) is not clearly longer than the cohort takes to come back "
+        "(%.3f ms round trip + %.3f ms spread): waiting would lengthen the tail more than it saves, cut at once",
+        s.sync_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.round_trip_spread_s * 1e3);
     return {1, duration{0}};
   }
   // Wait for everything in circulation: one batch short leaves a straggler that becomes a second,
@@ -215,23 +219,25 @@ policy controller::target(const signals& s, tuner::rule& rule, std::string& reas
     // sync never lets them meet. Wait one sync and round trip once; they merge into one group.
     p.linger = std::clamp(from_secs(s.sync_p90_s + s.round_trip_p90_s), cfg_.min_linger, cfg_.max_linger);
     rule = rule::cohort_merge;
-    reason = format("closed loop, %.1f batches / %.0f bytes in circulation but %.1f / %.0f per group: the producers split "
-                    "into cohorts that alternate; wait for %u batches or %llu bytes, at most %.3f ms (p90 sync %.3f ms + p90 "
-                    "round trip %.3f ms) so they merge",
-                    s.population, s.population_bytes, s.batches_per_group, s.bytes_per_group, p.min_batches,
-                    static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3, s.sync_p90_s * 1e3,
-                    s.round_trip_p90_s * 1e3);
+    reason = format(
+        "closed loop, %.1f batches / %.0f bytes in circulation but %.1f / %.0f per group: the producers split "
+        "into cohorts that alternate; wait for %u batches or %llu bytes, at most %.3f ms (p90 sync %.3f ms + p90 "
+        "round trip %.3f ms) so they merge",
+        s.population, s.population_bytes, s.batches_per_group, s.bytes_per_group, p.min_batches,
+        static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3, s.sync_p90_s * 1e3,
+        s.round_trip_p90_s * 1e3);
     return p;
   }
   // Linger counts from the cohort's first arrival, so it needs to cover only how far apart its
   // producers come back (the spread of their round trips), not a whole round trip.
   p.linger = std::clamp(from_secs(cfg_.linger_round_trips * s.round_trip_spread_s), cfg_.min_linger, cfg_.max_linger);
   rule = rule::cohort;
-  reason = format("closed loop, %.1f batches / %.0f bytes in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)), "
-                  "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (%.1f x round-trip spread %.3f ms)",
-                  s.population, s.population_bytes, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3,
-                  s.sync_mean_s * 1e3, p.min_batches, static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3,
-                  cfg_.linger_round_trips, s.round_trip_spread_s * 1e3);
+  reason = format(
+      "closed loop, %.1f batches / %.0f bytes in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)), "
+      "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (%.1f x round-trip spread %.3f ms)",
+      s.population, s.population_bytes, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3,
+      s.sync_mean_s * 1e3, p.min_batches, static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3,
+      cfg_.linger_round_trips, s.round_trip_spread_s * 1e3);
   return p;
 }
 
@@ -260,7 +266,8 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       if (now - guard_slot_start_ < cfg_.guard_slot) {  // the slot runs on
         current_ = guard_slot_ % 2 == 0 ? model : at_once;
         d.rule = rule::guard_trial;
-        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
+        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" +
+                   std::to_string(2 * cfg_.guard_pairs) +
                    (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
         return true;
       }
@@ -272,7 +279,8 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
         current_ = guard_slot_ % 2 == 0 ? model : at_once;
         guard_slot_start_ = now;
         d.rule = rule::guard_trial;
-        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" + std::to_string(2 * cfg_.guard_pairs) +
+        d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" +
+                   std::to_string(2 * cfg_.guard_pairs) +
                    (guard_slot_ % 2 == 0 ? ": the model's policy" : ": cut-at-once");
         return true;
       }
@@ -283,16 +291,18 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
         guard_phase_ = guard_phase::fallback;
         current_ = at_once;
         d.rule = rule::guard_fallback;
-        d.reason = format("guardrail: cut-at-once delivered %.0f bytes/s against %.0f for the model's policy "
-                          "(median of %d slots each): falling back to it for %.0f s",
-                          a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
+        d.reason = format(
+            "guardrail: cut-at-once delivered %.0f bytes/s against %.0f for the model's policy "
+            "(median of %d slots each): falling back to it for %.0f s",
+            a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
       } else {
         guard_phase_ = guard_phase::watching;
         current_ = model;
         d.rule = rule::guard_keep;
-        d.reason = format("guardrail: the model's policy delivered %.0f bytes/s against %.0f for cut-at-once "
-                          "(median of %d slots each): keeping it",
-                          m, a, cfg_.guard_pairs);
+        d.reason = format(
+            "guardrail: the model's policy delivered %.0f bytes/s against %.0f for cut-at-once "
+            "(median of %d slots each): keeping it",
+            m, a, cfg_.guard_pairs);
       }
       return true;
     }
@@ -344,7 +354,8 @@ decision controller::decide(time_point now) {
     std::string reason;
     const policy want = target(d.seen, rule, reason);
     const bool regime = want.min_batches == 1 || current_.min_batches == 1 || rule == rule::cohort_merge;
-    const double dl = relative_change(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()));
+    const double dl =
+        relative_change(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()));
     if (regime || dl > cfg_.jump_threshold) {
       // A regime change or a step in load: go to the model's setpoint at once (no windup to undo).
       current_ = want;

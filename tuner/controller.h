@@ -34,7 +34,7 @@ struct group_sample {
   time_point done{0};
   uint32_t batches = 0;
   uint64_t bytes = 0;
-  duration sync{0};         // fdatasync, including any simulated delay
+  duration sync{0};  // fdatasync, including any simulated delay
   duration write{0};
   duration oldest_wait{0};  // how long the group's first batch waited for the cut
   duration idle_before{0};  // how long the log sat idle before this cut
@@ -74,7 +74,7 @@ struct signals {
   uint32_t max_batches_per_group = 0;  // when the producers form one cohort: exactly the cohort
   double bytes_per_group = 0;
   uint64_t max_bytes_per_group = 0;
-  double busy_fraction = 0;        // share of the window the log spent writing and syncing
+  double busy_fraction = 0;  // share of the window the log spent writing and syncing
   double sync_mean_s = 0, sync_p90_s = 0;
   double sync_fixed_s = 0, sync_per_mib_s = 0;  // recursive least squares fit: sync = fixed + per_mib * MiB
   double ack_mean_s = 0, ack_p50_s = 0, ack_p99_s = 0;
@@ -82,10 +82,10 @@ struct signals {
   double round_trip_spread_s = 0;  // p99 - p1 of the round trips: how far apart one cohort arrives
   double closed_loop_score = 1;    // median gap / mean time between groups: ~0.5 open loop, small closed loop
   bool closed_loop = false;
-  bool waiting_pays = false;       // a sync is clearly longer than the cohort takes to come back
-  double population = 0;           // batches in circulation (Little's law)
+  bool waiting_pays = false;  // a sync is clearly longer than the cohort takes to come back
+  double population = 0;      // batches in circulation (Little's law)
   double arrival_bytes_per_s = 0;
-  double population_bytes = 0;     // bytes in circulation (Little's law), as the log frames them
+  double population_bytes = 0;  // bytes in circulation (Little's law), as the log frames them
 };
 
 // Which rule made a decision. name() gives the short machine-friendly word used in traces,
@@ -119,10 +119,10 @@ struct decision {
 };
 
 struct config {
-  duration window = std::chrono::milliseconds(500);  // signals are computed over this much history
-  duration idle_reset = std::chrono::seconds(1);     // no traffic this long: back to cut-at-once
-  double population_fraction = 1.0;  // wait for this share of the circulating batches
-  double linger_round_trips = 2.0;    // linger = this many round-trip spreads...
+  duration window = std::chrono::milliseconds(500);     // signals are computed over this much history
+  duration idle_reset = std::chrono::seconds(1);        // no traffic this long: back to cut-at-once
+  double population_fraction = 1.0;                     // wait for this share of the circulating batches
+  double linger_round_trips = 2.0;                      // linger = this many round-trip spreads...
   duration min_linger = std::chrono::microseconds(20);  // ...within these bounds
   double split_fraction = 0.75;  // groups smaller than this share of the population: cohorts split
   double merged_fill = 0.995;    // once merged, cut at this share of the largest group's bytes
@@ -136,11 +136,11 @@ struct config {
   // clients is left to cut at once, where waiting would only lengthen the tail.
   double wait_enter_ratio = 1.3;
   double wait_stay_ratio = 1.1;
-  double low_load_population = 1.5;     // fewer batches in circulation: cut at once
-  double dead_band = 0.10;              // relative changes smaller than this are not made
-  double jump_threshold = 0.5;          // relative changes larger than this jump at once
-  double max_step = 0.25;               // otherwise move at most this share per decision
-  size_t history = 100;                 // decisions kept for explanation
+  double low_load_population = 1.5;  // fewer batches in circulation: cut at once
+  double dead_band = 0.10;           // relative changes smaller than this are not made
+  double jump_threshold = 0.5;       // relative changes larger than this jump at once
+  double max_step = 0.25;            // otherwise move at most this share per decision
+  size_t history = 100;              // decisions kept for explanation
   // Guardrail: every guard_interval spent waiting for cohorts, interleave guard_pairs slots of the
   // model's policy and of cut-at-once (low-latency's behaviour), each guard_slot long and measured
   // after guard_settle (the cohorts need a few cycles to re-form); if cut-at-once delivers more
@@ -152,7 +152,7 @@ struct config {
   duration guard_settle = std::chrono::milliseconds(150);
   double guard_margin = 1.05;
   duration guard_fallback = std::chrono::seconds(30);
-  size_t max_samples = 200000;          // per kind, a memory bound at extreme rates
+  size_t max_samples = 200000;  // per kind, a memory bound at extreme rates
 };
 
 class controller {
@@ -186,17 +186,17 @@ class controller {
   std::deque<ack_sample> acks_;
   std::optional<time_point> last_traffic_;
   std::optional<time_point> traffic_since_;  // start of the current busy period
-  bool closed_loop_ = false;  // the last classification, for hysteresis
-  bool waiting_pays_ = false; // likewise
+  bool closed_loop_ = false;                 // the last classification, for hysteresis
+  bool waiting_pays_ = false;                // likewise
 
   // Guardrail state.
   enum class guard_phase { watching, trial, fallback };
   bool guard(time_point now, const policy& model, decision& d);  // true when it decided
   double bytes_per_s_since(time_point from, time_point now) const;
   guard_phase guard_phase_ = guard_phase::watching;
-  time_point guard_since_{0};       // start of the current phase (watching: of cohort waiting)
-  bool guard_watching_ = false;     // the model is waiting for cohorts and the clock runs
-  int guard_slot_ = 0;              // trial slot index: even = model, odd = cut-at-once
+  time_point guard_since_{0};    // start of the current phase (watching: of cohort waiting)
+  bool guard_watching_ = false;  // the model is waiting for cohorts and the clock runs
+  int guard_slot_ = 0;           // trial slot index: even = model, odd = cut-at-once
   time_point guard_slot_start_{0};
   std::vector<double> guard_model_, guard_at_once_;  // bytes/s per slot
   std::deque<decision> history_;

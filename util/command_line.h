@@ -53,8 +53,8 @@ inline int run_commands(int argc, char** argv, std::string_view program, std::st
   for (const auto& [name, other] : elsewhere)
     if (name == cmd) {
       const std::string o(other);
-      std::fprintf(stderr, "%s: '%s' is a %s command; run `%s %s`\n", prog.c_str(), cmd.c_str(), o.c_str(),
-                   o.c_str(), cmd.c_str());
+      std::fprintf(stderr, "%s: '%s' is a %s command; run `%s %s`\n", prog.c_str(), cmd.c_str(), o.c_str(), o.c_str(),
+                   cmd.c_str());
       return 2;
     }
   std::fprintf(stderr, "%s: unknown command '%s'\n\n", prog.c_str(), cmd.c_str());

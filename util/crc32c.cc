@@ -44,9 +44,8 @@ uint32_t extend_portable(uint32_t crc, const void* data, size_t n) noexcept {
     uint64_t w;
     std::memcpy(&w, p, 8);  // little-endian host assumed, as on every target we build for
     w ^= c;
-    c = tables[7][w & 0xff] ^ tables[6][(w >> 8) & 0xff] ^ tables[5][(w >> 16) & 0xff] ^
-        tables[4][(w >> 24) & 0xff] ^ tables[3][(w >> 32) & 0xff] ^ tables[2][(w >> 40) & 0xff] ^
-        tables[1][(w >> 48) & 0xff] ^ tables[0][w >> 56];
+    c = tables[7][w & 0xff] ^ tables[6][(w >> 8) & 0xff] ^ tables[5][(w >> 16) & 0xff] ^ tables[4][(w >> 24) & 0xff] ^
+        tables[3][(w >> 32) & 0xff] ^ tables[2][(w >> 40) & 0xff] ^ tables[1][(w >> 48) & 0xff] ^ tables[0][w >> 56];
     p += 8;
     n -= 8;
   }
@@ -55,8 +54,7 @@ uint32_t extend_portable(uint32_t crc, const void* data, size_t n) noexcept {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) uint32_t extend_hardware(uint32_t crc, const void* data,
-                                                             size_t n) noexcept {
+__attribute__((target("sse4.2"))) uint32_t extend_hardware(uint32_t crc, const void* data, size_t n) noexcept {
   auto p = static_cast<const unsigned char*>(data);
   uint64_t c = ~crc;
   while (n >= 8) {
@@ -71,9 +69,7 @@ __attribute__((target("sse4.2"))) uint32_t extend_hardware(uint32_t crc, const v
   return ~c32;
 }
 #else
-uint32_t extend_hardware(uint32_t crc, const void* data, size_t n) noexcept {
-  return extend_portable(crc, data, n);
-}
+uint32_t extend_hardware(uint32_t crc, const void* data, size_t n) noexcept { return extend_portable(crc, data, n); }
 #endif
 
 bool hardware_available() noexcept { return has_hardware; }

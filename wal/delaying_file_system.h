@@ -41,9 +41,9 @@ class delaying_file_system final : public file_system {
 
   const std::shared_ptr<file_system> base_;
   mutable std::mutex mu_;
-  simulated_sync_delay delay_;         // guarded by mu_
+  simulated_sync_delay delay_;            // guarded by mu_
   std::mt19937_64 rng_{0x6b6169726fULL};  // guarded by mu_; fixed seed: runs are repeatable
-  std::chrono::nanoseconds added_{0};  // guarded by mu_
+  std::chrono::nanoseconds added_{0};     // guarded by mu_
 };
 
 }  // namespace wal

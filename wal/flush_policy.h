@@ -16,16 +16,16 @@ inline constexpr uint64_t default_buffer_bytes = 16u << 20;
 // The one batching policy type of the project: the WAL cuts by it, the engine's profiles are
 // values of it, the tuner proposes it and the admin API shows and sets it.
 struct flush_policy {
-  uint32_t min_batches = 1;                         // cut once this many records are pending...
-  std::chrono::nanoseconds linger{0};               // ...or the oldest pending record has waited this long...
-  uint64_t buffer_bytes = default_buffer_bytes;     // ...or this many bytes are pending.
+  uint32_t min_batches = 1;                      // cut once this many records are pending...
+  std::chrono::nanoseconds linger{0};            // ...or the oldest pending record has waited this long...
+  uint64_t buffer_bytes = default_buffer_bytes;  // ...or this many bytes are pending.
   friend bool operator==(const flush_policy&, const flush_policy&) = default;
 };
 
 // How large one group may grow whatever the policy says: bounds the write buffer and the time
 // one write() takes. WAL configuration, not batching policy: nothing tunes it.
 struct group_caps {
-  uint32_t max_records = 8192;             // a group never takes more records than this
+  uint32_t max_records = 8192;                // a group never takes more records than this
   uint64_t max_bytes = default_buffer_bytes;  // nor more bytes (a single larger record goes alone)
 };
 
@@ -55,10 +55,10 @@ struct pending_state {
 
 // Whether to cut a group now, and why. Each rule is one line; the first that holds names the reason.
 constexpr std::optional<flush_reason> should_cut(const pending_state& p, const flush_policy& policy) {
-  if (p.records == 0) return std::nullopt;                                  // nothing to write
-  if (p.records >= policy.min_batches) return flush_reason::min_batches;    // enough batches gathered
-  if (p.bytes >= policy.buffer_bytes) return flush_reason::buffer;          // enough bytes gathered
-  if (p.oldest_age >= policy.linger) return flush_reason::linger;           // the oldest waited long enough
+  if (p.records == 0) return std::nullopt;                                // nothing to write
+  if (p.records >= policy.min_batches) return flush_reason::min_batches;  // enough batches gathered
+  if (p.bytes >= policy.buffer_bytes) return flush_reason::buffer;        // enough bytes gathered
+  if (p.oldest_age >= policy.linger) return flush_reason::linger;         // the oldest waited long enough
   return std::nullopt;
 }
 

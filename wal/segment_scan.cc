@@ -89,8 +89,8 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
     if (!ok) return fail(ok.error());
     if (!*ok) {
       out.problem = "record at byte " + std::to_string(off) + " is cut short (needs " +
-                    std::to_string(format::record_header_size + len) + " bytes, " +
-                    std::to_string(file_size - off) + " remain)";
+                    std::to_string(format::record_header_size + len) + " bytes, " + std::to_string(file_size - off) +
+                    " remain)";
       return out;
     }
     const std::byte* r = w.data(off);

@@ -12,7 +12,7 @@ struct scan_outcome {
   uint64_t valid_bytes = 0;  // the prefix that holds a good header and only good records
   uint64_t next_lsn = 0;     // the lsn after the last good record
   uint64_t records = 0;
-  std::string problem;       // empty when every byte of the file was good
+  std::string problem;  // empty when every byte of the file was good
   bool header_ok = false;
 };
 

@@ -144,8 +144,7 @@ result<void> write_ahead_log::replay(const std::function<void(const record_view&
   return {};
 }
 
-result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data, completion done,
-                                     when_full full) {
+result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data, completion done, when_full full) {
   const size_t size = framed_size(data);
   if (data.bytes.size() > format::max_record_payload || size + format::segment_header_size > opts_.segment_bytes)
     return fail(errc::record_too_large);
@@ -161,8 +160,7 @@ result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data
   queue_.push_back(entry{next_lsn_++, stream, type, std::move(data), std::move(done), clock::now()});
   queue_bytes_ += size;
   // Wake the sync thread only when this append can change its decision.
-  const bool wake = queue_.size() == 1 || queue_.size() >= policy_.min_batches ||
-                    queue_bytes_ >= policy_.buffer_bytes;
+  const bool wake = queue_.size() == 1 || queue_.size() >= policy_.min_batches || queue_bytes_ >= policy_.buffer_bytes;
   lock.unlock();
   if (wake) work_cv_.notify_one();
   return {};
@@ -205,9 +203,9 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, e
   uint64_t bytes = 0;
   // A group takes records in log order up to its caps, and always at least one.
   const group_caps& caps = opts_.caps;
-  while (!queue_.empty() && (failed || (group.size() < caps.max_records &&
-                                        (group.empty() || bytes + framed_size(queue_.front().data) <=
-                                                              caps.max_bytes)))) {
+  while (!queue_.empty() &&
+         (failed || (group.size() < caps.max_records &&
+                     (group.empty() || bytes + framed_size(queue_.front().data) <= caps.max_bytes)))) {
     bytes += framed_size(queue_.front().data);
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -248,11 +246,10 @@ result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::v
     const size_t at = write_buffer_.size();
     write_buffer_.resize(at + size);
     std::byte* h = write_buffer_.data() + at;
-    if (!e.data.bytes.empty())
-      std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
+    if (!e.data.bytes.empty()) std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
     format::seal_record(h, static_cast<uint32_t>(e.data.bytes.size()), e.type, e.stream, e.lsn);
-    done[i] = appended{e.lsn, position{active_first_lsn_, active_->size() + at},
-                       static_cast<uint32_t>(e.data.bytes.size())};
+    done[i] =
+        appended{e.lsn, position{active_first_lsn_, active_->size() + at}, static_cast<uint32_t>(e.data.bytes.size())};
     stats.records++;
     stats.bytes += e.data.bytes.size();
   }
@@ -283,17 +280,19 @@ void write_ahead_log::run() {
         if (auto cut = cut_back(start); cut) {
           std::lock_guard lock(mu_);
           cut_back_ = true;
-          log().error("the failed group (from lsn {}) was cut off the log: segment {} truncated to {} bytes; "
-                      "nothing a producer was told failed will reappear. Fix the cause (free space, check the "
-                      "disk and dmesg), then restart kairo: the log accepts writes again only after recovery",
-                      group.front().lsn, format::segment_name(start.segment), start.offset);
+          log().error(
+              "the failed group (from lsn {}) was cut off the log: segment {} truncated to {} bytes; "
+              "nothing a producer was told failed will reappear. Fix the cause (free space, check the "
+              "disk and dmesg), then restart kairo: the log accepts writes again only after recovery",
+              group.front().lsn, format::segment_name(start.segment), start.offset);
         } else {
-          log().critical("the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
-                         "that producers were told failed may reappear after a restart",
-                         group.front().lsn, cut.error().message(), group.front().lsn);
+          log().critical(
+              "the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
+              "that producers were told failed may reappear after a restart",
+              group.front().lsn, cut.error().message(), group.front().lsn);
           std::lock_guard lock(mu_);
-          sticky_ = error(sticky_.code(), sticky_.message() + "; cutting the failed group off failed too: " +
-                                              cut.error().message());
+          sticky_ = error(sticky_.code(),
+                          sticky_.message() + "; cutting the failed group off failed too: " + cut.error().message());
         }
         std::lock_guard lock(mu_);
         failed = sticky_;

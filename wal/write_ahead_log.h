@@ -69,21 +69,21 @@ struct record_view {
 struct group_stats {
   flush_reason reason;
   size_t records = 0;
-  size_t bytes = 0;                   // payload bytes
-  size_t queue_records = 0;           // pending when the group was cut (this group included)
+  size_t bytes = 0;          // payload bytes
+  size_t queue_records = 0;  // pending when the group was cut (this group included)
   size_t queue_bytes = 0;
   std::chrono::nanoseconds oldest_wait{0};  // from the oldest record's append to the cut
-  std::chrono::nanoseconds write{0};       // encoding and write() calls of this group
-  std::chrono::nanoseconds sync{0};        // the fdatasync(s) that made this group durable
+  std::chrono::nanoseconds write{0};        // encoding and write() calls of this group
+  std::chrono::nanoseconds sync{0};         // the fdatasync(s) that made this group durable
   std::chrono::nanoseconds idle_before{0};  // how long the cutting thread sat idle before this cut
 };
 
 struct options {
   std::string dir;
-  uint64_t segment_bytes = 256u << 20;      // roll to a new segment past this size
-  uint64_t max_queue_bytes = 256u << 20;    // append reports queue_full past this many pending bytes
+  uint64_t segment_bytes = 256u << 20;    // roll to a new segment past this size
+  uint64_t max_queue_bytes = 256u << 20;  // append reports queue_full past this many pending bytes
   group_caps caps;
-  flush_policy policy;                      // until set_policy()
+  flush_policy policy;  // until set_policy()
 };
 
 enum class when_full { fail, wait };
@@ -171,17 +171,17 @@ class write_ahead_log {
   const std::shared_ptr<file_system> fs_;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;   // the cutting thread waits here for records or the linger
-  std::condition_variable space_cv_;  // when_full::wait appenders wait here
-  std::deque<entry> queue_;           // guarded by mu_
-  uint64_t queue_bytes_ = 0;          // guarded by mu_
-  uint64_t next_lsn_ = 0;             // guarded by mu_
-  bool closing_ = false;              // guarded by mu_
-  error sticky_;                      // guarded by mu_; empty while healthy
-  flush_policy policy_;               // guarded by mu_
+  std::condition_variable work_cv_;                   // the cutting thread waits here for records or the linger
+  std::condition_variable space_cv_;                  // when_full::wait appenders wait here
+  std::deque<entry> queue_;                           // guarded by mu_
+  uint64_t queue_bytes_ = 0;                          // guarded by mu_
+  uint64_t next_lsn_ = 0;                             // guarded by mu_
+  bool closing_ = false;                              // guarded by mu_
+  error sticky_;                                      // guarded by mu_; empty while healthy
+  flush_policy policy_;                               // guarded by mu_
   std::function<void(const group_stats&)> observer_;  // guarded by mu_; set before start
 
-  bool cut_back_ = false;              // guarded by mu_; the failed group was removed from the log
+  bool cut_back_ = false;  // guarded by mu_; the failed group was removed from the log
 
   mutable std::mutex segments_mu_;
   std::map<uint64_t, segment> segments_;  // guarded by segments_mu_; key: first lsn

@@ -18,10 +18,11 @@ std::atomic<bool> interrupted{false};
 extern "C" void on_signal(int) { interrupted.store(true); }
 
 void print_progress(const bench_progress& p) {
-  std::printf("[%s%7.1fs] %10.0f msg/s %8.2f MB/s | total %llu failed %llu | p99 %.3f ms | interval p50 %.3f p99 %.3f ms",
-              p.warming_up ? "warm-up " : "", p.elapsed_s, p.msgs_per_sec, p.mb_per_sec,
-              static_cast<unsigned long long>(p.messages), static_cast<unsigned long long>(p.failed), p.p99_us / 1e3,
-              p.interval_p50_us / 1e3, p.interval_p99_us / 1e3);
+  std::printf(
+      "[%s%7.1fs] %10.0f msg/s %8.2f MB/s | total %llu failed %llu | p99 %.3f ms | interval p50 %.3f p99 %.3f ms",
+      p.warming_up ? "warm-up " : "", p.elapsed_s, p.msgs_per_sec, p.mb_per_sec,
+      static_cast<unsigned long long>(p.messages), static_cast<unsigned long long>(p.failed), p.p99_us / 1e3,
+      p.interval_p50_us / 1e3, p.interval_p99_us / 1e3);
   if (p.active_senders > 0) std::printf(" | senders %d", p.active_senders);
   std::printf("\n");
   std::fflush(stdout);

@@ -207,8 +207,8 @@ void producer_instance::schedule_loop() {
       if (in_flight_.load() < cap) {
         stamp_payload(payload.data(), payload.size(), scheduled);
         in_flight_.fetch_add(1);
-        sent = rd_kafka_produce(rkt_, next_partition(), RD_KAFKA_MSG_F_COPY, payload.data(), payload.size(), nullptr,
-                                0, reinterpret_cast<void*>(static_cast<intptr_t>(scheduled))) == 0;
+        sent = rd_kafka_produce(rkt_, next_partition(), RD_KAFKA_MSG_F_COPY, payload.data(), payload.size(), nullptr, 0,
+                                reinterpret_cast<void*>(static_cast<intptr_t>(scheduled))) == 0;
         if (!sent) in_flight_.fetch_sub(1);
       }
       if (!sent) {
@@ -286,7 +286,9 @@ std::string consumer_instance::init(bool from_end) {
   return {};
 }
 
-void consumer_instance::start() { thread_ = std::thread([this] { loop(); }); }
+void consumer_instance::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void consumer_instance::stop() {
   exit_.store(true);

@@ -29,7 +29,7 @@ struct run_window {
   // exactly what was acknowledged inside [t0, end].
   std::atomic<int64_t> end_ns{INT64_MAX};
   const bench_config* cfg = nullptr;
-  int max_senders = 1;   // slots per producer
+  int max_senders = 1;  // slots per producer
 
   // Active senders per producer at `now` (schedule steps are relative to t0).
   int active_at(int64_t now) const;
@@ -55,8 +55,8 @@ class producer_instance {
   producer_instance(const producer_instance&) = delete;
   producer_instance& operator=(const producer_instance&) = delete;
 
-  std::string init();         // client, topic handle, metadata primed; error text on failure
-  void start();               // poller (+ scheduler) threads; slots start at the window's start
+  std::string init();  // client, topic handle, metadata primed; error text on failure
+  void start();        // poller (+ scheduler) threads; slots start at the window's start
   void stop_sending() { sending_.store(false); }
   int64_t in_flight() const { return in_flight_.load(); }
   uint64_t delivered_ok_total() const { return ok_total_.load(); }  // every phase, for round-trip
@@ -65,8 +65,8 @@ class producer_instance {
   // of messages that were still unacknowledged when counting stopped.
   uint64_t finish();
 
-  void take_interval(window_stats& into);        // adds this interval's stats and resets them
-  void add_measured(window_stats& into);         // adds the measured window's stats so far
+  void take_interval(window_stats& into);  // adds this interval's stats and resets them
+  void add_measured(window_stats& into);   // adds the measured window's stats so far
 
  private:
   struct slot {
@@ -79,10 +79,10 @@ class producer_instance {
 
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
   void delivered(const rd_kafka_message_t* m);
-  void send(slot& s, int64_t now);          // REQUIRES: poller thread, !s.in_flight
-  void manage_slots(int64_t now);           // REQUIRES: poller thread
+  void send(slot& s, int64_t now);  // REQUIRES: poller thread, !s.in_flight
+  void manage_slots(int64_t now);   // REQUIRES: poller thread
   void poll_loop();
-  void schedule_loop();                     // open loop only
+  void schedule_loop();                                                      // open loop only
   void account(int64_t event_ns, int64_t latency_ns, bool ok, bool unsent);  // REQUIRES: mu_ held
   int next_partition() { return static_cast<int>(rr_++ % static_cast<uint64_t>(partitions_)); }
 
@@ -103,7 +103,7 @@ class producer_instance {
   std::atomic<uint64_t> ok_total_{0};
   std::atomic<int> active_{0};
 
-  std::mutex mu_;             // guards measured_ and interval_; taken once per delivery report
+  std::mutex mu_;  // guards measured_ and interval_; taken once per delivery report
   window_stats measured_;
   window_stats interval_;
 
@@ -135,8 +135,8 @@ class consumer_instance {
   const run_window& win_;
   const int partitions_;
   rk_ptr rk_;
-  std::vector<int64_t> end_offsets_;  // consume mode targets
-  std::vector<int64_t> next_offsets_; // consumer thread only
+  std::vector<int64_t> end_offsets_;   // consume mode targets
+  std::vector<int64_t> next_offsets_;  // consumer thread only
   bool from_end_ = true;
 
   std::atomic<bool> exit_{false};

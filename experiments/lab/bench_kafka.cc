@@ -153,7 +153,8 @@ std::string create_topic(rd_kafka_t* rk, const bench_config& cfg) {
     result = rd_kafka_event_error_string(ev);
   } else {
     size_t n = 0;
-    const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    const rd_kafka_topic_result_t** res =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     for (size_t i = 0; i < n; ++i) {
       const auto e = rd_kafka_topic_result_error(res[i]);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
@@ -216,8 +217,8 @@ std::pair<int, std::string> ensure_topic(const bench_config& cfg) {
 }
 
 std::pair<std::vector<std::pair<int64_t, int64_t>>, std::string> query_watermarks(rd_kafka_t* rk,
-                                                                                 const std::string& topic,
-                                                                                 int partitions) {
+                                                                                  const std::string& topic,
+                                                                                  int partitions) {
   std::vector<std::pair<int64_t, int64_t>> out;
   for (int p = 0; p < partitions; ++p) {
     int64_t lo = 0, hi = 0;

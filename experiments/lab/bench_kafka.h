@@ -78,7 +78,7 @@ std::pair<int, std::string> ensure_topic(const bench_config& cfg);
 
 // Low and high watermark of every partition 0..partitions-1.
 std::pair<std::vector<std::pair<int64_t, int64_t>>, std::string> query_watermarks(rd_kafka_t* rk,
-                                                                                 const std::string& topic,
-                                                                                 int partitions);
+                                                                                  const std::string& topic,
+                                                                                  int partitions);
 
 }  // namespace lab::bench_detail

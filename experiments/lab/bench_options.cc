@@ -1,12 +1,12 @@
 #include "experiments/lab/bench_options.h"
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <sstream>
+
+#include <boost/program_options.hpp>
 
 #include "experiments/lab/bench_kafka.h"
 
@@ -144,26 +144,13 @@ bench_cli parse_bench_args(int argc, const char* const* argv) {
   double rate = 0;
   std::vector<std::string> properties;
   po::options_description desc;
-  desc.add_options()
-      ("help,h", "")
-      ("bootstrap-servers,b", po::value(&c.bootstrap))
-      ("topic,t", po::value(&c.topic))
-      ("mode", po::value(&mode))
-      ("concurrency,c", po::value(&c.concurrency))
-      ("producers", po::value(&c.producers))
-      ("duration,d", po::value(&duration))
-      ("warmup", po::value(&warmup))
-      ("message-size,s", po::value(&c.message_size))
-      ("acks", po::value(&c.acks))
-      ("compression", po::value(&c.compression))
-      ("partitions", po::value(&c.partitions))
-      ("linger-ms", po::value(&c.linger_ms))
-      ("rate", po::value(&rate))
-      ("schedule", po::value(&schedule))
-      ("progress-interval", po::value(&progress))
-      ("property,X", po::value(&properties)->composing())
-      ("json", po::value(&out.json_path))
-      ("csv", po::value(&out.csv_path));
+  desc.add_options()("help,h", "")("bootstrap-servers,b", po::value(&c.bootstrap))("topic,t", po::value(&c.topic))(
+      "mode", po::value(&mode))("concurrency,c", po::value(&c.concurrency))("producers", po::value(&c.producers))(
+      "duration,d", po::value(&duration))("warmup", po::value(&warmup))("message-size,s", po::value(&c.message_size))(
+      "acks", po::value(&c.acks))("compression", po::value(&c.compression))("partitions", po::value(&c.partitions))(
+      "linger-ms", po::value(&c.linger_ms))("rate", po::value(&rate))("schedule", po::value(&schedule))(
+      "progress-interval", po::value(&progress))("property,X", po::value(&properties)->composing())(
+      "json", po::value(&out.json_path))("csv", po::value(&out.csv_path));
   po::variables_map vm;
   try {
     const po::positional_options_description no_positionals;  // a stray word is an error, not ignored

@@ -27,7 +27,7 @@ struct bench_cli {
   std::string json_path;  // --json FILE
   std::string csv_path;   // --csv FILE (header written when the file is new or empty)
   bool help = false;
-  std::string error;      // usage error, in words
+  std::string error;  // usage error, in words
 };
 
 // argv[0] is the subcommand name ("bench"); progress_interval_s defaults to 5 s here.

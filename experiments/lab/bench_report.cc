@@ -1,10 +1,10 @@
 // The bench's result formats: human summary, JSON, CSV. JSON and CSV carry the same flat fields
 // (one list drives both), latencies in microseconds, so that tables and plots can be made from
 // either.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "experiments/lab/bench.h"
 #include "experiments/lab/bench_options.h"
@@ -132,7 +132,8 @@ std::string to_text(const bench_result& r) {
   }
   if (c.mode != bench_mode::consume) {
     if (c.rate) {
-      std::snprintf(buf, sizeof buf, "  load:        open loop, %.0f msg/s over %d producer(s)\n", *c.rate, c.producers);
+      std::snprintf(buf, sizeof buf, "  load:        open loop, %.0f msg/s over %d producer(s)\n", *c.rate,
+                    c.producers);
     } else {
       std::snprintf(buf, sizeof buf, "  load:        closed loop, %d sender(s) x %d producer(s)%s\n", c.concurrency,
                     c.producers, c.schedule.empty() ? "" : (", schedule " + format_schedule(c.schedule)).c_str());
@@ -145,7 +146,8 @@ std::string to_text(const bench_result& r) {
   std::snprintf(buf, sizeof buf, "  duration:    %.2f s measured (+%.2f s warm-up)\n", r.seconds, c.warmup_s);
   o << buf;
   const uint64_t attempted = r.messages + r.failed;
-  std::snprintf(buf, sizeof buf, "%.2f", attempted ? 100.0 * static_cast<double>(r.failed) / static_cast<double>(attempted) : 0.0);
+  std::snprintf(buf, sizeof buf, "%.2f",
+                attempted ? 100.0 * static_cast<double>(r.failed) / static_cast<double>(attempted) : 0.0);
   o << "  messages:    " << thousands(r.messages) << "\n";
   o << "  failed:      " << thousands(r.failed) << " (" << buf << "%)";
   if (r.unsent) o << ", of which " << thousands(r.unsent) << " not sent on schedule (in-flight cap)";

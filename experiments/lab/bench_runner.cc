@@ -14,7 +14,7 @@ using namespace bench_detail;
 
 namespace {
 
-constexpr int64_t drain_timeout_ns = 10'000'000'000;      // in-flight messages after the window
+constexpr int64_t drain_timeout_ns = 10'000'000'000;        // in-flight messages after the window
 constexpr int64_t e2e_catch_up_timeout_ns = 5'000'000'000;  // round-trip: consumer catching up
 constexpr int64_t max_sleep_ns = 20'000'000;                // how often *stop is looked at
 
@@ -38,8 +38,7 @@ void sleep_ns(int64_t ns) {
 // is forced at t0.
 class progress_driver {
  public:
-  progress_driver(const run_window& win, const bench_config& cfg,
-                  const std::function<void(const bench_progress&)>& cb,
+  progress_driver(const run_window& win, const bench_config& cfg, const std::function<void(const bench_progress&)>& cb,
                   std::vector<std::unique_ptr<producer_instance>>& producers, consumer_instance* consumer)
       : win_(win), cb_(cb), producers_(producers), consumer_(consumer),
         interval_ns_(cfg.progress_interval_s > 0 ? static_cast<int64_t>(cfg.progress_interval_s * 1e9) : 0),

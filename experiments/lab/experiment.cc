@@ -68,7 +68,8 @@ std::string describe_point(const ex::spec& s, const ex::point& p) {
   std::string d = t.label + "  storage=" + (p.storage == "none" ? "none (mock)" : p.storage) +
                   "  size=" + std::to_string(p.message_size);
   if (p.producers != 1) d += "  producers=" + std::to_string(p.producers);
-  if (s.phased()) d += "  load=" + ex::describe_concurrency_phases(s, p) + "  storage=" + ex::describe_storage_phases(s, p);
+  if (s.phased())
+    d += "  load=" + ex::describe_concurrency_phases(s, p) + "  storage=" + ex::describe_storage_phases(s, p);
   else if (p.rate) d += "  open-loop rate=" + std::to_string(static_cast<long long>(*p.rate)) + "/s";
   else d += "  concurrency=" + std::to_string(p.concurrency);
   if (s.repeat > 1) d += "  rep=" + std::to_string(p.repetition);
@@ -204,7 +205,8 @@ int experiment_main(int argc, const char* const* argv) {
   if (vm.count("kairo")) {
     env.kairo_binary = fs::absolute(vm["kairo"].as<std::string>()).string();
     if (!executable(env.kairo_binary)) {
-      std::cerr << "kairo-lab experiment: --kairo " << env.kairo_binary << " is not an executable file; build it first\n";
+      std::cerr << "kairo-lab experiment: --kairo " << env.kairo_binary
+                << " is not an executable file; build it first\n";
       return exit_usage;
     }
   } else {
@@ -282,7 +284,7 @@ int experiment_main(int argc, const char* const* argv) {
   info.quick = quick;
   info.planned_points = static_cast<int>(points.size());
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sa.sa_flags = SA_RESTART;  // the stop flag is polled; nothing needs an EINTR
   sigemptyset(&sa.sa_mask);
@@ -333,8 +335,7 @@ int experiment_main(int argc, const char* const* argv) {
     if (r.status == "ok")
       std::snprintf(line, sizeof line, " done in %.1f s: %.0f msg/s, %.2f MB/s, p50 %.2f ms, p99 %.2f ms", r.wall_s,
                     r.bench.msgs_per_sec, r.bench.mb_per_sec, r.bench.latency.p50 / 1e3, r.bench.latency.p99 / 1e3);
-    else
-      std::snprintf(line, sizeof line, " FAILED after %.1f s: ", r.wall_s);
+    else std::snprintf(line, sizeof line, " FAILED after %.1f s: ", r.wall_s);
     std::string server_side;
     if (r.status == "ok" && !std::isnan(r.server.batches_per_flush)) {
       char buf[128];
@@ -377,8 +378,9 @@ int experiment_main(int argc, const char* const* argv) {
 
   int failed = 0;
   for (auto& r : rows) failed += r.status != "ok";
-  say("kairo-lab experiment " + s.name + ": " + std::to_string(rows.size()) + "/" + std::to_string(total) + " points, " +
-      std::to_string(failed) + " failed, " + std::to_string(plots.images.size()) + " plots; " + dir + "/summary.md");
+  say("kairo-lab experiment " + s.name + ": " + std::to_string(rows.size()) + "/" + std::to_string(total) +
+      " points, " + std::to_string(failed) + " failed, " + std::to_string(plots.images.size()) + " plots; " + dir +
+      "/summary.md");
   if (info.interrupted) return exit_interrupted;
   return failed ? exit_failed_points : 0;
 }

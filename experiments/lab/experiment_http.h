@@ -8,13 +8,13 @@
 namespace lab::experiment {
 
 struct http_response {
-  int status = 0;      // 0 when no response was read; `error` then says why
+  int status = 0;  // 0 when no response was read; `error` then says why
   std::string body;
   std::string error;
   bool ok() const { return status >= 200 && status < 300; }
 };
 
-http_response http_request(int port, const std::string& method, const std::string& path,
-                           const std::string& body = {}, double timeout_s = 2.0);
+http_response http_request(int port, const std::string& method, const std::string& path, const std::string& body = {},
+                           double timeout_s = 2.0);
 
 }  // namespace lab::experiment

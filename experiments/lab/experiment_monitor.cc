@@ -86,7 +86,8 @@ std::string series_csv_row(const series_row& r) {
   return s;
 }
 
-monitor::monitor(int admin_port, double interval_s, std::vector<storage_change> changes, std::vector<double> phase_starts)
+monitor::monitor(int admin_port, double interval_s, std::vector<storage_change> changes,
+                 std::vector<double> phase_starts)
     : port_(admin_port), interval_s_(interval_s), changes_(std::move(changes)), phase_starts_(std::move(phase_starts)) {
   std::sort(changes_.begin(), changes_.end(), [](auto& a, auto& b) { return a.at_s < b.at_s; });
 }
@@ -159,7 +160,8 @@ void monitor::run() {
       continue;
     }
     double wake = port_ != 0 ? next_scrape : 1e300;
-    if (next_change < changes_.size() && !std::isnan(anchor)) wake = std::min(wake, anchor + changes_[next_change].at_s);
+    if (next_change < changes_.size() && !std::isnan(anchor))
+      wake = std::min(wake, anchor + changes_[next_change].at_s);
     const double now = now_s();
     if (wake > now) {
       // With no anchor yet, a pending change is re-checked at least every 50 ms.
@@ -234,7 +236,8 @@ std::vector<series_row> monitor::series() const {
       r.flushes_per_sec = ratio(dflushes, dt);
       r.batches_per_flush = ratio(delta(p, s, "kairo_pipeline_flushed_batches_total"), dflushes);
       r.mean_sync_ms = ratio(delta(p, s, "kairo_wal_sync_duration_seconds_sum"),
-                             delta(p, s, "kairo_wal_sync_duration_seconds_count")) * 1e3;
+                             delta(p, s, "kairo_wal_sync_duration_seconds_count")) *
+                       1e3;
     }
     r.pending_batches = s.get("kairo_pipeline_pending_batches");
     r.min_batches = s.get("kairo_pipeline_min_batches");
@@ -269,8 +272,9 @@ server_totals monitor::totals() const {
   t.flushes_linger = delta(a, b, "kairo_pipeline_flushes_total{reason=\"linger\"}");
   t.flushes_buffer = delta(a, b, "kairo_pipeline_flushes_total{reason=\"buffer\"}");
   t.batches_per_flush = ratio(delta(a, b, "kairo_pipeline_flushed_batches_total"), dflushes);
-  t.mean_sync_ms = ratio(delta(a, b, "kairo_wal_sync_duration_seconds_sum"),
-                         delta(a, b, "kairo_wal_sync_duration_seconds_count")) * 1e3;
+  t.mean_sync_ms =
+      ratio(delta(a, b, "kairo_wal_sync_duration_seconds_sum"), delta(a, b, "kairo_wal_sync_duration_seconds_count")) *
+      1e3;
   t.records_per_group = ratio(delta(a, b, "kairo_wal_records_total"), delta(a, b, "kairo_wal_groups_total"));
   double sum = 0, mx = NAN, rss = NAN, delay_sum = 0;
   int n = 0, delay_n = 0;

@@ -27,8 +27,8 @@ double now_s();  // steady clock, seconds since the runner started
 struct metrics_sample {
   double t = 0;
   std::map<std::string, double> values;
-  double get(const std::string& key) const;       // NaN when absent
-  double sum_of(const std::string& name) const;   // the sum over all label sets of a metric; NaN when absent
+  double get(const std::string& key) const;      // NaN when absent
+  double sum_of(const std::string& name) const;  // the sum over all label sets of a metric; NaN when absent
 };
 std::map<std::string, double> parse_prometheus_text(const std::string& text);
 
@@ -39,9 +39,9 @@ struct client_sample {
 
 struct monitor_event {
   double t = 0;
-  std::string what;   // e.g. "storage -> hdd"
+  std::string what;  // e.g. "storage -> hdd"
   bool ok = true;
-  std::string detail; // the server's answer or the error
+  std::string detail;  // the server's answer or the error
 };
 
 struct storage_change {
@@ -68,8 +68,8 @@ std::string series_csv_row(const series_row& r);
 
 struct server_totals {  // over the measured window (or as much of it as was scraped)
   double batches_per_flush = NAN;
-  double mean_sync_ms = NAN;          // real fdatasync only (kairo_wal_sync_duration_seconds)
-  double simulated_delay_ms = NAN;    // mean of the configured simulated delay over the scrapes
+  double mean_sync_ms = NAN;        // real fdatasync only (kairo_wal_sync_duration_seconds)
+  double simulated_delay_ms = NAN;  // mean of the configured simulated delay over the scrapes
   double records_per_group = NAN;
   double flushes = NAN, flushes_min_batches = NAN, flushes_linger = NAN, flushes_buffer = NAN;
   double mean_pending_batches = NAN, max_pending_batches = NAN;
@@ -108,14 +108,14 @@ class monitor {
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                    // guarded by mu_
-  double anchor_ = NAN;                      // guarded by mu_
-  bool anchor_confirmed_ = false;            // guarded by mu_
-  bool baseline_wanted_ = false;             // guarded by mu_: scrape now, as the window's baseline
-  long baseline_index_ = -1;                 // written by the side thread: samples_[i] taken at the anchor
-  std::vector<metrics_sample> samples_;      // written by the side thread (then finish())
-  std::vector<client_sample> client_;        // guarded by mu_
-  std::vector<monitor_event> events_;        // written by the side thread
+  bool stopping_ = false;                // guarded by mu_
+  double anchor_ = NAN;                  // guarded by mu_
+  bool anchor_confirmed_ = false;        // guarded by mu_
+  bool baseline_wanted_ = false;         // guarded by mu_: scrape now, as the window's baseline
+  long baseline_index_ = -1;             // written by the side thread: samples_[i] taken at the anchor
+  std::vector<metrics_sample> samples_;  // written by the side thread (then finish())
+  std::vector<client_sample> client_;    // guarded by mu_
+  std::vector<monitor_event> events_;    // written by the side thread
   int scrape_errors_ = 0;
 };
 

@@ -162,7 +162,8 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
         "(`--simulated-sync-delay`)\n\n";
 
   md << "## Points\n\n";
-  md << "| point | target | storage | producers×conc | size | msg/s | MB/s | p50 ms | p99 ms | p99.9 ms | batches/flush "
+  md << "| point | target | storage | producers×conc | size | msg/s | MB/s | p50 ms | p99 ms | p99.9 ms | "
+        "batches/flush "
         "| sync ms (real + simulated) | peak RSS MiB | status |\n";
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (auto& r : rows) {
@@ -170,15 +171,14 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
                        (r.concurrency_phases.empty() ? std::to_string(r.pt.concurrency) : r.concurrency_phases);
     if (r.pt.rate) conc = "open " + num(*r.pt.rate) + "/s";
     double rss = r.peak_rss_bytes >= 0 ? r.peak_rss_bytes : r.server.max_rss_bytes;
-    md << "| " << r.pt.id << " | " << r.target << " | "
-       << (r.storage_phases.empty() ? r.pt.storage : r.storage_phases) << " | " << conc << " | " << r.pt.message_size
-       << " | " << fmt_rate(r.bench.msgs_per_sec) << " | " << num(r.bench.mb_per_sec, "%.3g") << " | "
-       << ms(r.bench.latency.p50) << " | " << ms(r.bench.latency.p99) << " | " << ms(r.bench.latency.p999) << " | "
-       << num(r.server.batches_per_flush, "%.3g") << " | "
-       << (std::isnan(r.server.mean_sync_ms) ? std::string()
-                                             : num(r.server.mean_sync_ms, "%.3g") + " + " + num(r.server.simulated_delay_ms, "%.3g"))
-       << " | "
-       << num(rss / 1048576.0, "%.0f") << " | " << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
+    md << "| " << r.pt.id << " | " << r.target << " | " << (r.storage_phases.empty() ? r.pt.storage : r.storage_phases)
+       << " | " << conc << " | " << r.pt.message_size << " | " << fmt_rate(r.bench.msgs_per_sec) << " | "
+       << num(r.bench.mb_per_sec, "%.3g") << " | " << ms(r.bench.latency.p50) << " | " << ms(r.bench.latency.p99)
+       << " | " << ms(r.bench.latency.p999) << " | " << num(r.server.batches_per_flush, "%.3g") << " | "
+       << (std::isnan(r.server.mean_sync_ms)
+               ? std::string()
+               : num(r.server.mean_sync_ms, "%.3g") + " + " + num(r.server.simulated_delay_ms, "%.3g"))
+       << " | " << num(rss / 1048576.0, "%.0f") << " | " << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
   }
 
   // Repetitions: the median of each point's runs, with the spread (the machine is shared).
@@ -273,8 +273,7 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
           if (it == m.end()) continue;
           const point_result* best = nullptr;
           for (auto& [label, r] : m)
-            if (r->static_policy && (!best || r->bench.msgs_per_sec > best->bench.msgs_per_sec))
-              best = r;
+            if (r->static_policy && (!best || r->bench.msgs_per_sec > best->bench.msgs_per_sec)) best = r;
           if (!best) continue;
           double tr = best->bench.msgs_per_sec > 0 ? it->second->bench.msgs_per_sec / best->bench.msgs_per_sec : NAN;
           double pr = best->bench.latency.p99 > 0 ? it->second->bench.latency.p99 / best->bench.latency.p99 : NAN;

@@ -21,16 +21,16 @@ struct point_result {
   bool mock = false;
   bool static_policy = false;  // target::is_static()
   std::string profile;
-  std::string server_args;   // the target's own `kairo serve` arguments, space-separated
+  std::string server_args;  // the target's own `kairo serve` arguments, space-separated
   std::string concurrency_phases, storage_phases;
-  std::string status;        // "ok" or "failed"
+  std::string status;  // "ok" or "failed"
   std::string error;
   bench_result bench;
   server_totals server;
   int64_t peak_rss_bytes = -1;
   bool server_killed = false;
   std::string server_stop;
-  std::string started_at;    // UTC, ISO 8601
+  std::string started_at;  // UTC, ISO 8601
   double wall_s = 0;
 };
 

@@ -58,7 +58,7 @@ gnuplot_env detect_gnuplot() {
   g.available = true;
   // pngcairo draws anti-aliased figures; the libgd `png` terminal is the fallback.
   g.terminal = shell_output("gnuplot -e 'set terminal pngcairo' 2>&1").empty() ? "pngcairo size 1000,640 font 'sans,10'"
-                                                                                 : "png size 1000,640";
+                                                                               : "png size 1000,640";
   return g;
 }
 
@@ -85,7 +85,8 @@ class plotter {
     if (!gp_.available) return;
     std::error_code ec;
     fs::remove(dir_ + "/" + png, ec);
-    const std::string cmd = "cd " + quote_sh(dir_) + " && gnuplot " + quote_sh(gp) + " > " + quote_sh(gp + ".log") + " 2>&1";
+    const std::string cmd =
+        "cd " + quote_sh(dir_) + " && gnuplot " + quote_sh(gp) + " > " + quote_sh(gp + ".log") + " 2>&1";
     int rc = std::system(cmd.c_str());
     if (rc == 0 && fs::exists(dir_ + "/" + png) && fs::file_size(dir_ + "/" + png) > 0) {
       rep_.images.push_back(png);
@@ -108,18 +109,20 @@ class plotter {
 void sweep_plots(plotter& pl, const spec& s, const std::vector<point_result>& rows, plot_report& rep) {
   const bool open_loop = !s.load.rate.empty();
   const bool many_producers = s.load.producers.size() > 1;
-  const std::string xlabel = open_loop ? "offered load (msg/s, open loop)"
-                                       : "concurrency (senders per producer, one message in flight each)";
+  const std::string xlabel =
+      open_loop ? "offered load (msg/s, open loop)" : "concurrency (senders per producer, one message in flight each)";
   for (auto& st : s.storage)
     for (int size : s.load.message_size)
       for (int prod : s.load.producers) {
-        std::string group = safe(st) + "-" + std::to_string(size) + "B" + (many_producers ? "-p" + std::to_string(prod) : "");
+        std::string group =
+            safe(st) + "-" + std::to_string(size) + "B" + (many_producers ? "-p" + std::to_string(prod) : "");
         std::string tp_plot, p99_plot;
         int plotted = 0;
         for (auto& t : s.targets) {
           std::vector<std::pair<double, const point_result*>> pts;
           for (auto& r : rows) {
-            if (r.status != "ok" || r.target != t.label || r.pt.message_size != size || r.pt.producers != prod) continue;
+            if (r.status != "ok" || r.target != t.label || r.pt.message_size != size || r.pt.producers != prod)
+              continue;
             if (!(r.mock || r.pt.storage == st)) continue;
             if (r.bench.msgs_per_sec <= 0) continue;
             pts.emplace_back(open_loop ? *r.pt.rate : r.pt.concurrency, &r);
@@ -184,13 +187,15 @@ std::string col(const std::string& name, bool positive) {
 }
 
 std::string empty_panel(const std::string& why) {
-  return "set label 99 " + quote_gp(why) + " at graph 0.5, graph 0.5 center\nset yrange [0:1]\nplot -1 notitle\n"
+  return "set label 99 " + quote_gp(why) +
+         " at graph 0.5, graph 0.5 center\nset yrange [0:1]\nplot -1 notitle\n"
          "unset label 99\nset yrange [*:*]\n";
 }
 
 // A top for a [0:top] axis holding these rows' fields, with headroom so a constant line at the
 // maximum stays visible below the border.
-double axis_top(const std::vector<const std::vector<series_row>*>& sets, std::initializer_list<double series_row::*> fields) {
+double axis_top(const std::vector<const std::vector<series_row>*>& sets,
+                std::initializer_list<double series_row::*> fields) {
   double mx = 0;
   for (auto* rows : sets)
     for (auto& r : *rows)
@@ -213,7 +218,9 @@ std::string phase_markers(const spec& s, const point_result& r) {
     }
     if (ph.concurrency) conc = *ph.concurrency;
     if (ph.storage) storage = *ph.storage;
-    if (i > 0) g << "set arrow from " << num(ph.start_s) << ", graph 0 to " << num(ph.start_s) << ", graph 1 nohead dt 2 lc rgb 'gray40'\n";
+    if (i > 0)
+      g << "set arrow from " << num(ph.start_s) << ", graph 0 to " << num(ph.start_s)
+        << ", graph 1 nohead dt 2 lc rgb 'gray40'\n";
     if (!label.empty())
       g << "set label " << quote_gp(label) << " at " << num(ph.start_s) << ", graph 0.93 left offset 0.5,0 font ',9'\n";
   }
@@ -230,18 +237,24 @@ void phased_plots(plotter& pl, const spec& s, const std::vector<point_result>& r
     auto it = series.find(r.pt.id);
     if (it == series.end() || it->second.empty()) continue;
     const auto& rs = it->second;
-    groups[safe(r.pt.storage == "none" ? "mock" : r.pt.storage) + "-" + std::to_string(r.pt.message_size) + "B"].push_back(&r);
+    groups[safe(r.pt.storage == "none" ? "mock" : r.pt.storage) + "-" + std::to_string(r.pt.message_size) + "B"]
+        .push_back(&r);
     const std::string csv = quote_gp("timeseries/" + r.pt.id + ".csv");
     std::ostringstream g;
-    g << "set terminal " << pl.terminal(900) << "\nset output " << quote_gp("plots/timeseries-" + r.pt.id + ".png") << "\n"
-      << "set datafile separator ','\nset grid\nset key outside right top\n" << xr
-      << "set multiplot layout 3,1 title " << quote_gp(s.name + " — " + r.target + ", " + std::to_string(r.pt.message_size) + " B, " +
-                                                   r.concurrency_phases + " / " + r.storage_phases) << "\n"
+    g << "set terminal " << pl.terminal(900) << "\nset output " << quote_gp("plots/timeseries-" + r.pt.id + ".png")
+      << "\n"
+      << "set datafile separator ','\nset grid\nset key outside right top\n"
+      << xr << "set multiplot layout 3,1 title "
+      << quote_gp(s.name + " — " + r.target + ", " + std::to_string(r.pt.message_size) + " B, " + r.concurrency_phases +
+                  " / " + r.storage_phases)
+      << "\n"
       << phase_markers(s, r) << "set lmargin 12\nset rmargin 28\n";
     // Panel 1: the policy in force and what it achieved.
-    g << "set ylabel 'batches'\nset format x ''\nset yrange [0:" << num(axis_top({&rs}, {&series_row::min_batches, &series_row::batches_per_flush})) << "]\n";
+    g << "set ylabel 'batches'\nset format x ''\nset yrange [0:"
+      << num(axis_top({&rs}, {&series_row::min_batches, &series_row::batches_per_flush})) << "]\n";
     if (has(rs, &series_row::min_batches)) {
-      g << "set y2label 'linger (ms)'\nset y2tics\nset ytics nomirror\nset y2range [0:" << num(axis_top({&rs}, {&series_row::linger_ms})) << "]\n"
+      g << "set y2label 'linger (ms)'\nset y2tics\nset ytics nomirror\nset y2range [0:"
+        << num(axis_top({&rs}, {&series_row::linger_ms})) << "]\n"
         << "plot " << csv << " using 't_s':'min_batches' with steps lw 2 title 'min batches', \\\n"
         << "     " << csv << " using 't_s':'batches_per_flush' with lines title 'batches per flush', \\\n"
         << "     " << csv << " using 't_s':'linger_ms' axes x1y2 with steps lw 2 title 'linger ms (right)'\n"
@@ -256,30 +269,34 @@ void phased_plots(plotter& pl, const spec& s, const std::vector<point_result>& r
     if (has(rs, &series_row::client_msgs_per_sec))
       p2 += csv + " using 't_s':'client_msgs_per_sec' with lines lw 2 title 'acked msg/s (bench)'";
     if (has(rs, &series_row::records_per_sec))
-      p2 += std::string(p2.empty() ? "" : ", \\\n     ") + csv + " using 't_s':'records_per_sec' with lines dt 2 title 'records/s (server)'";
+      p2 += std::string(p2.empty() ? "" : ", \\\n     ") + csv +
+            " using 't_s':'records_per_sec' with lines dt 2 title 'records/s (server)'";
     g << (p2.empty() ? empty_panel("no throughput samples") : "plot " + p2 + "\n");
     // Panel 3: latency, with the sync time it is made of.
-    g << "set ylabel 'ms (log)'\nset xlabel 'time (s) from the start of the measured window'\nset format x '%g'\nset logscale y 10\n";
+    g << "set ylabel 'ms (log)'\nset xlabel 'time (s) from the start of the measured window'\nset format x '%g'\nset "
+         "logscale y 10\n";
     std::string p3;
     if (has(rs, &series_row::client_p99_ms, true))
       p3 += csv + " using 't_s':" + col("client_p99_ms", true) + " with lines lw 2 title 'p99 (bench, per interval)'";
     if (has(rs, &series_row::client_p50_ms, true))
-      p3 += std::string(p3.empty() ? "" : ", \\\n     ") + csv +
-            " using 't_s':" + col("client_p50_ms", true) + " with lines title 'p50'";
+      p3 += std::string(p3.empty() ? "" : ", \\\n     ") + csv + " using 't_s':" + col("client_p50_ms", true) +
+            " with lines title 'p50'";
     if (has(rs, &series_row::mean_sync_ms, true))
       p3 += std::string(p3.empty() ? "" : ", \\\n     ") + csv +
             " using 't_s':(column('mean_sync_ms') + (column('sync_delay_ms') > 0 ? column('sync_delay_ms') : 0))"
             " with lines dt 2 title 'sync ms (real + simulated)'";
-    g << (p3.empty() ? "unset logscale y\n" + empty_panel("no latency samples") : "plot " + p3 + "\n") << "unset multiplot\n";
+    g << (p3.empty() ? "unset logscale y\n" + empty_panel("no latency samples") : "plot " + p3 + "\n")
+      << "unset multiplot\n";
     pl.draw("timeseries-" + r.pt.id, g.str());
   }
   // Overview: every target of a storage class and size on the same axes.
   for (auto& [group, pts] : groups) {
     if (pts.size() < 2) continue;
     std::ostringstream g;
-    g << "set terminal " << pl.terminal(900) << "\nset output " << quote_gp("plots/phased-overview-" + group + ".png") << "\n"
-      << "set datafile separator ','\nset grid\nset key outside right top\n" << xr
-      << "set multiplot layout 3,1 title " << quote_gp(s.name + " — all targets, " + group) << "\n"
+    g << "set terminal " << pl.terminal(900) << "\nset output " << quote_gp("plots/phased-overview-" + group + ".png")
+      << "\n"
+      << "set datafile separator ','\nset grid\nset key outside right top\n"
+      << xr << "set multiplot layout 3,1 title " << quote_gp(s.name + " — all targets, " + group) << "\n"
       << phase_markers(s, *pts.front()) << "set lmargin 12\nset rmargin 28\nset format x ''\n";
     auto panel = [&](const std::string& column, double series_row::*field, const std::string& ylabel, bool logy) {
       std::string p;
@@ -291,8 +308,8 @@ void phased_plots(plotter& pl, const spec& s, const std::vector<point_result>& r
              " using 't_s':" + col(column, logy) + " with lines lw 2 lc " + std::to_string(colour) + " title " +
              quote_gp(r->target);
       }
-      g << "set ylabel " << quote_gp(ylabel) << "\n" << (logy ? "set logscale y 10\n" : "unset logscale y\n")
-        << (p.empty() ? empty_panel("no samples") : p + "\n");
+      g << "set ylabel " << quote_gp(ylabel) << "\n"
+        << (logy ? "set logscale y 10\n" : "unset logscale y\n") << (p.empty() ? empty_panel("no samples") : p + "\n");
     };
     {  // policy: min batches (solid, left) and linger (dashed, right), one colour per target
       std::vector<const std::vector<series_row>*> sets;
@@ -308,8 +325,8 @@ void phased_plots(plotter& pl, const spec& s, const std::vector<point_result>& r
              " using 't_s':'linger_ms' axes x1y2 with steps dt 2 lc " + std::to_string(colour) + " notitle";
       }
       g << "set ylabel 'min batches (solid)'\nset y2label 'linger ms (dashed)'\nset y2tics\nset ytics nomirror\n"
-        << "set yrange [0:" << num(axis_top(sets, {&series_row::min_batches})) << "]\nset y2range [0:"
-        << num(axis_top(sets, {&series_row::linger_ms})) << "]\n"
+        << "set yrange [0:" << num(axis_top(sets, {&series_row::min_batches}))
+        << "]\nset y2range [0:" << num(axis_top(sets, {&series_row::linger_ms})) << "]\n"
         << (p.empty() ? empty_panel("no server metrics") : p + "\n")
         << "unset y2label\nunset y2tics\nset ytics mirror\nset yrange [*:*]\n";
     }

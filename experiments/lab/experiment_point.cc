@@ -62,14 +62,15 @@ std::string bootstrap_in_log(const std::string& path) {
 struct started_server {
   child_process proc;
   int kafka_port = 0;
-  int admin_port = 0;      // 0: no admin API (mock broker)
-  std::string bootstrap;   // mock broker: as it printed it (it may not honour --listen-port)
+  int admin_port = 0;     // 0: no admin API (mock broker)
+  std::string bootstrap;  // mock broker: as it printed it (it may not honour --listen-port)
   std::string command;
 };
 
 enum class start_result { ready, failed, interrupted };
 
-start_result wait_ready(const point_env& env, started_server& srv, bool mock, const std::string& log, std::string& error) {
+start_result wait_ready(const point_env& env, started_server& srv, bool mock, const std::string& log,
+                        std::string& error) {
   const double deadline = now_s() + ready_timeout_s;
   while (now_s() < deadline) {
     if (env.stop->load()) return start_result::interrupted;
@@ -99,8 +100,8 @@ void start_mock(const point_env& env, started_server& srv, const std::string& lo
   // The topic is created up front: the mock cluster has no controller to take CreateTopics.
   const auto& load = env.experiment->load;
   srv.kafka_port = free_loopback_ports(1)[0];
-  std::vector<std::string> argv{binary, "--listen-port", std::to_string(srv.kafka_port), "--topic", load.topic,
-                                "--partitions", std::to_string(load.partitions)};
+  std::vector<std::string> argv{binary,     "--listen-port", std::to_string(srv.kafka_port), "--topic",
+                                load.topic, "--partitions",  std::to_string(load.partitions)};
   srv.proc.start(argv, log);
   for (int i = 0; i < 10 && srv.proc.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!srv.proc.running()) {
@@ -173,9 +174,18 @@ point_outcome run_point(const point_env& env, const point& p) {
         srv.kafka_port = ports[0];
         srv.admin_port = ports[1];
         const std::string listen = "127.0.0.1:" + std::to_string(srv.kafka_port);
-        std::vector<std::string> argv{env.kairo_binary, "serve", "--listen", listen, "--advertised-listener", listen,
-                                      "--admin-listen", "127.0.0.1:" + std::to_string(srv.admin_port),
-                                      "--data-dir", data_dir, "--simulated-sync-delay", initial_storage};
+        std::vector<std::string> argv{env.kairo_binary,
+                                      "serve",
+                                      "--listen",
+                                      listen,
+                                      "--advertised-listener",
+                                      listen,
+                                      "--admin-listen",
+                                      "127.0.0.1:" + std::to_string(srv.admin_port),
+                                      "--data-dir",
+                                      data_dir,
+                                      "--simulated-sync-delay",
+                                      initial_storage};
         for (auto& a : t.server_args()) argv.push_back(a);
         srv.command = join(argv);
         std::ofstream(log, std::ios::app) << "kairo-lab experiment: " << srv.command << "\n";

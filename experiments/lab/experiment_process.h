@@ -14,10 +14,10 @@ namespace lab::experiment {
 
 struct stop_outcome {
   bool was_running = false;
-  bool killed = false;     // SIGTERM was not enough within the grace period: SIGKILL was sent
-  int exit_code = -1;      // when it exited normally
-  int signal = 0;          // when a signal ended it
-  double seconds = 0;      // from SIGTERM to reaped
+  bool killed = false;  // SIGTERM was not enough within the grace period: SIGKILL was sent
+  int exit_code = -1;   // when it exited normally
+  int signal = 0;       // when a signal ended it
+  double seconds = 0;   // from SIGTERM to reaped
   std::string describe() const;
 };
 

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
-#include <tuple>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 namespace lab::experiment {
 namespace {
@@ -49,7 +49,8 @@ double get_number(const json& v, const std::string& where, double min_value) {
 int get_int(const json& v, const std::string& where, int min_value) {
   if (!v.is_number_integer() && !v.is_number_unsigned()) fail(where, "expected an integer, got " + v.dump());
   long long i = v.get<long long>();
-  if (i < min_value || i > 1'000'000'000) fail(where, "must be an integer >= " + std::to_string(min_value) + ", got " + v.dump());
+  if (i < min_value || i > 1'000'000'000)
+    fail(where, "must be an integer >= " + std::to_string(min_value) + ", got " + v.dump());
   return static_cast<int>(i);
 }
 
@@ -69,10 +70,12 @@ auto get_axis(const json& v, const std::string& where, F one) {
 const std::set<std::string> profiles = {"low-latency", "balanced", "high-throughput", "auto"};
 
 target parse_target(const json& t, const std::string& where) {
-  check_keys(t, where,
-             {"label", "mock", "profile", "min_batches", "linger_ms", "buffer_bytes", "args", "env", "client", "binary"});
+  check_keys(
+      t, where,
+      {"label", "mock", "profile", "min_batches", "linger_ms", "buffer_bytes", "args", "env", "client", "binary"});
   target out;
-  if (!t.contains("label")) fail(where, "every target needs a \"label\" (used in file names, CSV rows and plot legends)");
+  if (!t.contains("label"))
+    fail(where, "every target needs a \"label\" (used in file names, CSV rows and plot legends)");
   out.label = get_string(t["label"], where + ".label");
   if (out.label.empty() || out.label.find_first_of(",\"/\\ \t\n") != std::string::npos)
     fail(where + ".label", "must be non-empty without spaces, commas, quotes or slashes: '" + out.label + "'");
@@ -83,7 +86,8 @@ target parse_target(const json& t, const std::string& where) {
   if (t.contains("profile")) {
     out.profile = get_string(t["profile"], where + ".profile");
     if (!profiles.count(out.profile))
-      fail(where + ".profile", "'" + out.profile + "' is not a profile; use low-latency, balanced, high-throughput or auto");
+      fail(where + ".profile",
+           "'" + out.profile + "' is not a profile; use low-latency, balanced, high-throughput or auto");
   }
   if (t.contains("min_batches")) out.min_batches = get_int(t["min_batches"], where + ".min_batches", 1);
   if (t.contains("linger_ms")) out.linger_ms = get_number(t["linger_ms"], where + ".linger_ms", 0);
@@ -143,8 +147,9 @@ spec load_spec_file(const std::string& path, bool quick) {
 }
 
 spec parse_spec(const json& original, bool quick) {
-  check_keys(original, "experiment", {"name", "description", "targets", "storage", "load", "phases",
-                                      "scrape_interval_s", "repeat", "interleave", "quick"});
+  check_keys(original, "experiment",
+             {"name", "description", "targets", "storage", "load", "phases", "scrape_interval_s", "repeat",
+              "interleave", "quick"});
   json doc = original;
   if (quick) {
     if (!original.contains("quick"))
@@ -159,7 +164,8 @@ spec parse_spec(const json& original, bool quick) {
   s.resolved = doc;
   if (!doc.contains("name")) fail("experiment", "missing \"name\" (used for the results folder)");
   s.name = get_string(doc["name"], "name");
-  if (s.name.empty() || s.name.find_first_of("/\\ ") != std::string::npos) fail("name", "must be a non-empty file-name-safe word");
+  if (s.name.empty() || s.name.find_first_of("/\\ ") != std::string::npos)
+    fail("name", "must be a non-empty file-name-safe word");
   if (doc.contains("description")) s.description = get_string(doc["description"], "description");
 
   if (!doc.contains("targets") || !doc["targets"].is_array() || doc["targets"].empty())
@@ -182,17 +188,22 @@ spec parse_spec(const json& original, bool quick) {
 
   if (doc.contains("load")) {
     const json& l = doc["load"];
-    check_keys(l, "load", {"concurrency", "message_size", "producers", "rate", "duration_s", "warmup_s", "acks",
-                           "partitions", "compression", "topic"});
+    check_keys(l, "load",
+               {"concurrency", "message_size", "producers", "rate", "duration_s", "warmup_s", "acks", "partitions",
+                "compression", "topic"});
     auto& L = s.load;
     if (l.contains("concurrency"))
-      L.concurrency = get_axis(l["concurrency"], "load.concurrency", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
+      L.concurrency = get_axis(l["concurrency"], "load.concurrency",
+                               [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("message_size"))
-      L.message_size = get_axis(l["message_size"], "load.message_size", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
+      L.message_size = get_axis(l["message_size"], "load.message_size",
+                                [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("producers"))
-      L.producers = get_axis(l["producers"], "load.producers", [](const json& v, const std::string& w) { return get_int(v, w, 1); });
+      L.producers = get_axis(l["producers"], "load.producers",
+                             [](const json& v, const std::string& w) { return get_int(v, w, 1); });
     if (l.contains("rate") && !l["rate"].is_null())
-      L.rate = get_axis(l["rate"], "load.rate", [](const json& v, const std::string& w) { return get_number(v, w, 1e-3); });
+      L.rate =
+          get_axis(l["rate"], "load.rate", [](const json& v, const std::string& w) { return get_number(v, w, 1e-3); });
     if (l.contains("duration_s")) L.duration_s = get_number(l["duration_s"], "load.duration_s", 0.1);
     if (l.contains("warmup_s")) L.warmup_s = get_number(l["warmup_s"], "load.warmup_s", 0);
     if (l.contains("acks")) {
@@ -226,7 +237,8 @@ spec parse_spec(const json& original, bool quick) {
       fail("phases", "phases change closed-loop concurrency; they cannot be combined with an open-loop load.rate");
   }
 
-  if (doc.contains("scrape_interval_s")) s.scrape_interval_s = get_number(doc["scrape_interval_s"], "scrape_interval_s", 0.1);
+  if (doc.contains("scrape_interval_s"))
+    s.scrape_interval_s = get_number(doc["scrape_interval_s"], "scrape_interval_s", 0.1);
   if (doc.contains("repeat")) s.repeat = get_int(doc["repeat"], "repeat", 1);
   if (doc.contains("interleave")) {
     if (!doc["interleave"].is_boolean()) fail("interleave", "expected true or false");

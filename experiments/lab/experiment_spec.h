@@ -16,15 +16,15 @@ namespace lab::experiment {
 struct target {
   std::string label;
   bool mock = false;
-  std::string profile;                 // --produce-profile; empty: the server's default
-  std::optional<int> min_batches;      // explicit policy overrides
+  std::string profile;             // --produce-profile; empty: the server's default
+  std::optional<int> min_batches;  // explicit policy overrides
   std::optional<double> linger_ms;
   std::optional<long long> buffer_bytes;
-  std::vector<std::string> args;       // further `kairo serve` arguments, verbatim
+  std::vector<std::string> args;  // further `kairo serve` arguments, verbatim
   std::vector<std::pair<std::string, std::string>> env;
   // librdkafka properties of the bench's clients for this target (e.g. enable.idempotence).
   std::vector<std::pair<std::string, std::string>> client;
-  std::string binary;                  // mock: path of kairo_mock_broker (default: next to the build)
+  std::string binary;  // mock: path of kairo_mock_broker (default: next to the build)
 
   // auto: the tuner decides (profile auto, or no profile and no explicit policy: the server's default).
   bool is_auto() const { return !mock && (profile == "auto" || (profile.empty() && !min_batches && !linger_ms)); }
@@ -78,8 +78,8 @@ struct point {
   int index = 0;
   std::string id;  // unique, file-name safe: "007-balanced-hdd-c64-s256"
   size_t target_index = 0;
-  std::string storage;  // "none" for the mock broker (it has no disk)
-  int concurrency = 1;  // senders per producer; for phased runs the largest of any phase
+  std::string storage;       // "none" for the mock broker (it has no disk)
+  int concurrency = 1;       // senders per producer; for phased runs the largest of any phase
   int base_concurrency = 1;  // the load axis value (phased runs: before any phase sets its own)
   int message_size = 256;
   int producers = 1;

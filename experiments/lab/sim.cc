@@ -54,7 +54,8 @@ tuner::sim::spread parse_spread(const std::string& s, const std::string& what) {
     char* end = nullptr;
     const double p = std::strtod(pct.c_str(), &end);
     if (pct.back() != '%' || end != pct.c_str() + pct.size() - 1 || !(p >= 0) || p > 100)
-      throw std::invalid_argument(what + ": '" + s + "': the spread must be a percentage from 0% to 100%, e.g. 1ms±20%");
+      throw std::invalid_argument(what + ": '" + s +
+                                  "': the spread must be a percentage from 0% to 100%, e.g. 1ms±20%");
     r.jitter = p / 100.0;
   }
   return r;
@@ -100,12 +101,11 @@ void write_trace(const std::string& path, const tuner::sim::result& r) {
     std::string reason = t.reason;
     for (auto& c : reason)
       if (c == '"') c = '\'';
-    out << secs(t.at) << ',' << t.min_batches << ',' << ms(t.linger) << ',' << t.changed << ',' << tuner::name(t.rule) << ','
-        << s.population << ',' << s.arrival_batches_per_s << ',' << s.batches_per_group << ',' << s.busy_fraction << ','
-        << s.sync_mean_s * 1e3 << ',' << s.sync_fixed_s * 1e3 << ',' << s.sync_per_mib_s * 1e3 << ','
+    out << secs(t.at) << ',' << t.min_batches << ',' << ms(t.linger) << ',' << t.changed << ',' << tuner::name(t.rule)
+        << ',' << s.population << ',' << s.arrival_batches_per_s << ',' << s.batches_per_group << ',' << s.busy_fraction
+        << ',' << s.sync_mean_s * 1e3 << ',' << s.sync_fixed_s * 1e3 << ',' << s.sync_per_mib_s * 1e3 << ','
         << s.ack_p50_s * 1e3 << ',' << s.ack_p99_s * 1e3 << ',' << s.round_trip_p50_s * 1e3 << ','
-        << s.round_trip_p90_s * 1e3 << ',' << s.closed_loop_score << ',' << s.closed_loop << ",\"" << reason
-        << "\"\n";
+        << s.round_trip_p90_s * 1e3 << ',' << s.closed_loop_score << ',' << s.closed_loop << ",\"" << reason << "\"\n";
   }
 }
 
@@ -131,14 +131,24 @@ nlohmann::json to_json(const tuner::sim::result& r) {
     j["final_reason"] = r.final_reason;
     auto& tr = j["trace"] = nlohmann::json::array();
     for (auto& t : r.trace)
-      tr.push_back({{"t_s", secs(t.at)}, {"min_batches", t.min_batches}, {"linger_s", secs(t.linger)},
-                    {"changed", t.changed}, {"rule", tuner::name(t.rule)}, {"reason", t.reason},
-                    {"population", t.seen.population}, {"closed_loop", t.seen.closed_loop}});
+      tr.push_back({{"t_s", secs(t.at)},
+                    {"min_batches", t.min_batches},
+                    {"linger_s", secs(t.linger)},
+                    {"changed", t.changed},
+                    {"rule", tuner::name(t.rule)},
+                    {"reason", t.reason},
+                    {"population", t.seen.population},
+                    {"closed_loop", t.seen.closed_loop}});
   }
   auto& tl = j["timeline"] = nlohmann::json::array();
   for (auto& b : r.timeline)
-    tl.push_back({{"t_s", secs(b.start)}, {"acks", b.acks}, {"batches_synced", b.batches_synced}, {"groups", b.groups},
-                  {"ack_mean_s", b.ack_mean_s}, {"min_batches", b.min_batches}, {"linger_s", secs(b.linger)}});
+    tl.push_back({{"t_s", secs(b.start)},
+                  {"acks", b.acks},
+                  {"batches_synced", b.batches_synced},
+                  {"groups", b.groups},
+                  {"ack_mean_s", b.ack_mean_s},
+                  {"min_batches", b.min_batches},
+                  {"linger_s", secs(b.linger)}});
   return j;
 }
 
@@ -170,9 +180,10 @@ int sim_main(int argc, const char* const* argv) {
   po::store(po::parse_command_line(argc, argv, opts), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << "usage: kairo-lab sim [options]\n\nSimulates the produce path (producers, the flush decision, group commit, "
-                 "sync) in simulated time and compares batching policies. No broker or disk is involved.\n\n"
-              << opts << std::endl;
+    std::cout
+        << "usage: kairo-lab sim [options]\n\nSimulates the produce path (producers, the flush decision, group commit, "
+           "sync) in simulated time and compares batching policies. No broker or disk is involved.\n\n"
+        << opts << std::endl;
     return 0;
   }
   auto get = [&](const char* k) { return vm[k].as<std::string>(); };
@@ -185,9 +196,8 @@ int sim_main(int argc, const char* const* argv) {
     sc.offered.rate = parse_number(get("rate"), "--rate", 0.001, 1e7);
     sc.offered.connections = static_cast<uint32_t>(parse_number(get("connections"), "--connections", 1, 1e6));
   } else {
-    sc.offered.producers = vm.count("producers")
-                               ? static_cast<uint32_t>(parse_number(get("producers"), "--producers", 1, 1e6))
-                               : 64;
+    sc.offered.producers =
+        vm.count("producers") ? static_cast<uint32_t>(parse_number(get("producers"), "--producers", 1, 1e6)) : 64;
   }
   sc.offered.round_trip = parse_spread(get("round-trip"), "--round-trip");
   const auto sync = parse_spread(get("sync"), "--sync");
@@ -227,8 +237,9 @@ int sim_main(int argc, const char* const* argv) {
   } else if (auto p = tuner::sim::parse_policy(which)) {
     policies = {*p};
   } else {
-    throw std::invalid_argument("--policy: '" + which +
-                                "' is not low-latency, balanced, high-throughput, auto, all or MIN/LINGER (e.g. 64/0.3ms)");
+    throw std::invalid_argument(
+        "--policy: '" + which +
+        "' is not low-latency, balanced, high-throughput, auto, all or MIN/LINGER (e.g. 64/0.3ms)");
   }
   if (vm.count("trace") && which != "auto" && which != "all")
     throw std::invalid_argument("--trace records auto's decisions: use it with --policy auto or all");
@@ -242,13 +253,15 @@ int sim_main(int argc, const char* const* argv) {
   std::printf("simulated %s: %s, sync %s%s%s, %u x %u B per request, %.1f s measured after %.1f s warm-up, seed %llu\n",
               open ? "open loop" : "closed loop",
               open ? (fmt("%.0f requests/s", sc.offered.rate) + " over " + std::to_string(sc.offered.connections) +
-                      " connections").c_str()
-                   : (std::to_string(sc.offered.producers) + (sc.offered.producers == 1 ? " producer" : " producers") + ", round trip " +
-                      latency(secs(sc.offered.round_trip.mean)) + fmt("±%.0f%%", sc.offered.round_trip.jitter * 100))
+                      " connections")
+                         .c_str()
+                   : (std::to_string(sc.offered.producers) + (sc.offered.producers == 1 ? " producer" : " producers") +
+                      ", round trip " + latency(secs(sc.offered.round_trip.mean)) +
+                      fmt("±%.0f%%", sc.offered.round_trip.jitter * 100))
                          .c_str(),
               latency(secs(sc.sync.fixed)).c_str(), fmt("±%.0f%%", sc.sync.jitter * 100).c_str(),
-              per_mib.count() ? (" + " + latency(secs(per_mib)) + "/MiB").c_str() : "",
-              sc.offered.batches_per_request, sc.offered.message_bytes, secs(sc.length - sc.warmup), secs(sc.warmup),
+              per_mib.count() ? (" + " + latency(secs(per_mib)) + "/MiB").c_str() : "", sc.offered.batches_per_request,
+              sc.offered.message_bytes, secs(sc.length - sc.warmup), secs(sc.warmup),
               static_cast<unsigned long long>(sc.seed));
   if (!sc.phases.empty()) std::printf("phases: %zu steps (--step-load/--step-sync)\n", sc.phases.size());
   std::printf("\n%-16s %12s %12s %10s %10s %13s %10s  %s\n", "policy", "requests/s", "batches/s", "p50", "p99",
@@ -260,8 +273,8 @@ int sim_main(int argc, const char* const* argv) {
   }
   for (auto& r : results)
     if (!r.trace.empty())
-      std::printf("\n%s: final setpoint %s, rule %s: %s\n", r.policy.c_str(), setpoint(r).c_str(), tuner::name(r.final_rule),
-                  r.final_reason.c_str());
+      std::printf("\n%s: final setpoint %s, rule %s: %s\n", r.policy.c_str(), setpoint(r).c_str(),
+                  tuner::name(r.final_rule), r.final_reason.c_str());
 
   if (vm.count("trace")) {
     for (auto& r : results)

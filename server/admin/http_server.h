@@ -1,11 +1,11 @@
 #pragma once
 // A small HTTP/1.1 server (Boost.Beast) for /metrics and the admin API. It runs on the control
 // io_context (the main thread), never on a Kafka io thread.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -66,8 +66,7 @@ boost::asio::awaitable<void> serve_requests(Stream& stream, Respond respond) {
       if constexpr (requires { stream.expires_never(); }) stream.expires_never();
       auto& req = parser.get();
       auto res = http_response(req, respond(std::string_view(req.method_string().data(), req.method_string().size()),
-                                            std::string_view(req.target().data(), req.target().size()),
-                                            req.body()));
+                                            std::string_view(req.target().data(), req.target().size()), req.body()));
       co_await http::async_write(stream, res, boost::asio::use_awaitable);
       if (!res.keep_alive()) break;
     }

@@ -16,7 +16,9 @@ response bad_request(const std::string& field, const std::string& why) {
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
 json delay_json(const engine::simulated_sync_delay& d) {
-  return {{"enabled", d.enabled()}, {"mean_ms", seconds(d.mean) * 1e3}, {"jitter", d.jitter},
+  return {{"enabled", d.enabled()},
+          {"mean_ms", seconds(d.mean) * 1e3},
+          {"jitter", d.jitter},
           {"note", "EXPERIMENT ONLY: added after every real fdatasync"}};
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // State every Kafka handler shares: the engine, the node's identity, and a small pool for work
 // that blocks (catalog writes that fsync, segment reads), which never runs on an io thread.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <atomic>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -51,9 +51,9 @@ struct broker_context {
   boost::asio::thread_pool& blocking;
   engine::produce_pipeline& pipeline;
   metrics::registry& metrics;
-  tuning_feed* feed = nullptr;  // where produce timing goes for the tuner; null when not tuning
+  tuning_feed* feed = nullptr;                  // where produce timing goes for the tuner; null when not tuning
   coordinator_service* coordinators = nullptr;  // the group and transaction coordinators
-  partial_frames* frames = nullptr;  // memory of request frames still arriving
+  partial_frames* frames = nullptr;             // memory of request frames still arriving
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };
@@ -69,7 +69,8 @@ auto run_blocking(broker_context& b, F& job) {
       [pool = &b.blocking, fp = &job](auto handler) {
         auto ex = boost::asio::get_associated_executor(handler);
         boost::asio::post(*pool, [handler = std::move(handler), fp, ex]() mutable {
-          boost::asio::post(ex, [handler = std::move(handler), r = (*fp)()]() mutable { std::move(handler)(std::move(r)); });
+          boost::asio::post(
+              ex, [handler = std::move(handler), r = (*fp)()]() mutable { std::move(handler)(std::move(r)); });
         });
       },
       boost::asio::use_awaitable);
@@ -81,7 +82,7 @@ inline auto acquire_memory(broker_context& b, uint64_t bytes) {
       [budget = &b.pipeline.budget(), bytes](auto handler) {
         auto ex = boost::asio::get_associated_executor(handler);
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        budget->acquire(bytes, [h, ex] { boost::asio::post(ex, [h] { std::move(*h)(); }); });
+        budget->acquire(bytes, [h, ex] { boost::asio::post(ex, [h] { std::move (*h)(); }); });
       },
       boost::asio::use_awaitable);
 }

@@ -1,5 +1,6 @@
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include "server/kafka/connection.h"
+
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -54,13 +55,9 @@ std::vector<std::byte> unsupported_api_versions_answer(int32_t correlation_id) {
 }
 
 connection::connection(asio::ip::tcp::socket socket, broker_context& broker, std::function<void()> on_closed)
-    : socket_(std::move(socket)),
-      broker_(broker),
-      on_closed_(std::move(on_closed)),
-      writer_wake_(socket_.get_executor()),
-      reader_wake_(socket_.get_executor()),
-      watchdog_timer_(socket_.get_executor()),
-      last_activity_(std::chrono::steady_clock::now()),
+    : socket_(std::move(socket)), broker_(broker), on_closed_(std::move(on_closed)),
+      writer_wake_(socket_.get_executor()), reader_wake_(socket_.get_executor()),
+      watchdog_timer_(socket_.get_executor()), last_activity_(std::chrono::steady_clock::now()),
       last_progress_(last_activity_) {
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
@@ -74,9 +71,12 @@ connection::connection(asio::ip::tcp::socket socket, broker_context& broker, std
 void connection::start() {
   broker_.metrics.kafka.connections_open.Increment();
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->watchdog(); }, asio::detached);
 }
 
 void connection::close(std::string_view why) {
@@ -86,8 +86,7 @@ void connection::close(std::string_view why) {
   if (uint64_t suppressed = 0; !why.empty() && client_line_allowed(suppressed)) {
     if (suppressed)
       log().info("closing connection from {}: {} ({} similar line(s) suppressed)", peer_, why, suppressed);
-    else
-      log().info("closing connection from {}: {}", peer_, why);
+    else log().info("closing connection from {}: {}", peer_, why);
   }
   boost::system::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -116,7 +115,8 @@ asio::awaitable<void> connection::read_loop() {
         mid_frame_ = true;
         last_progress_ = std::chrono::steady_clock::now();
         while (got < sizeof size_bytes) {
-          got += co_await socket_.async_read_some(asio::buffer(size_bytes + got, sizeof size_bytes - got), use_awaitable);
+          got +=
+              co_await socket_.async_read_some(asio::buffer(size_bytes + got, sizeof size_bytes - got), use_awaitable);
           last_progress_ = std::chrono::steady_clock::now();
         }
         mid_frame_ = false;
@@ -227,7 +227,8 @@ asio::awaitable<void> connection::watchdog() {
       if (waiting_for_memory_)
         close("a request frame waited more than " + std::to_string(stall.count()) +
               " ms (--request-read-timeout-ms) for memory: partly received frames hold all of "
-              "--max-buffered-request-bytes " + std::to_string(broker_.frames->limit()));
+              "--max-buffered-request-bytes " +
+              std::to_string(broker_.frames->limit()));
       else
         close("a request frame stopped arriving for more than " + std::to_string(stall.count()) +
               " ms (--request-read-timeout-ms)");
@@ -249,7 +250,8 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
     h = peek.header;
     const api_entry* api = peek.api;
     if (!api) {
-      close("unknown api key " + std::to_string(h.api_key) + " (correlation id " + std::to_string(h.correlation_id) + ")");
+      close("unknown api key " + std::to_string(h.api_key) + " (correlation id " + std::to_string(h.correlation_id) +
+            ")");
       co_return;
     }
     auto s = std::make_shared<slot>();
@@ -269,7 +271,12 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
     h = protocol::request_header::decode(full);
     slots_.push_back(s);
     std::weak_ptr<connection> weak = shared_from_this();
-    request_context ctx{h, frame, full, broker_, socket_.get_executor(), std::chrono::steady_clock::now(),
+    request_context ctx{h,
+                        frame,
+                        full,
+                        broker_,
+                        socket_.get_executor(),
+                        std::chrono::steady_clock::now(),
                         [weak, s](std::vector<std::byte> bytes) {
                           if (auto c = weak.lock()) {
                             s->bytes = std::move(bytes);
@@ -282,7 +289,8 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
                             c->complete(s);
                           }
                         },
-                        timing_, client_host_};
+                        timing_,
+                        client_host_};
     co_await api->handle(std::move(ctx));
   } catch (const protocol::protocol_error& e) {
     close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +

@@ -2,7 +2,6 @@
 // One client connection: a reader coroutine that decodes request after request without waiting
 // for answers (clients pipeline), and a writer coroutine that sends responses strictly in
 // request order. Both run on the connection's io thread; no locks, no strands.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -10,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -96,13 +96,13 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::steady_timer watchdog_timer_;
   std::chrono::steady_clock::time_point last_activity_;  // a request began or an answer left
   std::chrono::steady_clock::time_point last_progress_;  // bytes of the frame being read arrived
-  bool mid_frame_ = false;                                // a frame's body is being read
-  bool waiting_for_memory_ = false;                       // ... and waits for the frame budget
+  bool mid_frame_ = false;                               // a frame's body is being read
+  bool waiting_for_memory_ = false;                      // ... and waits for the frame budget
   std::shared_ptr<produce_timing> timing_ = std::make_shared<produce_timing>();
   std::shared_ptr<const std::string> client_host_;
   bool closed_ = false;
   bool draining_ = false;  // stop_reading() was called: the reader ends without closing
-  bool writing_ = false;  // a gathered write is on its way to the socket
+  bool writing_ = false;   // a gathered write is on its way to the socket
 };
 
 // Requests a connection may have in flight before the reader stops reading (backpressure).

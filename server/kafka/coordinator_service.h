@@ -8,11 +8,11 @@
 // Life cycle: construct; pass loader() to log_manager::open so the replayed group and
 // transaction records reach the coordinators; start(engine) once the engine is open; stop()
 // after the Kafka connections stopped reading.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <future>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -60,10 +60,10 @@ class coordinator_service {
   // Runs f(group coordinator, transaction coordinator) there and waits for its result (admin and
   // metrics, never the data path). REQUIRES: not on the coordinators' thread; before stop().
   template <class F>
-  auto query(F f) -> decltype(f(std::declval<const engine::group_coordinator&>(),
-                                std::declval<const engine::txn_coordinator&>())) {
-    using R = decltype(f(std::declval<const engine::group_coordinator&>(),
-                         std::declval<const engine::txn_coordinator&>()));
+  auto query(F f)
+      -> decltype(f(std::declval<const engine::group_coordinator&>(), std::declval<const engine::txn_coordinator&>())) {
+    using R =
+        decltype(f(std::declval<const engine::group_coordinator&>(), std::declval<const engine::txn_coordinator&>()));
     std::promise<R> p;
     boost::asio::post(ctx_, [&] { p.set_value(f(*groups_, *txns_)); });
     return p.get_future().get();

@@ -69,8 +69,7 @@ protocol::error_code map_group_error(std::error_code ec) {
   // As Kafka's coordinator answers when it cannot write the offsets topic: NOT_COORDINATOR for a
   // failed log or a coordinator going away (clients look for the coordinator again and retry),
   // COORDINATOR_NOT_AVAILABLE while the write queue is full.
-  if (ec == engine::errc::storage_error || ec == engine::errc::shutting_down)
-    return error_code::not_coordinator;
+  if (ec == engine::errc::storage_error || ec == engine::errc::shutting_down) return error_code::not_coordinator;
   if (ec == engine::errc::busy) return error_code::coordinator_not_available;
   return map_data_error(ec);
 }

@@ -1,12 +1,12 @@
 #pragma once
 // What a Kafka API handler gets: the decoded header, the body reader, the frame that owns the
 // bytes, the broker it serves, and a way to answer. Handlers run on the connection's io thread.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -34,7 +34,7 @@ struct request_context {
   std::shared_ptr<std::vector<std::byte>> frame;  // the whole request after the size prefix
   protocol::reader body;                          // positioned at the request body
   broker_context& broker;
-  boost::asio::any_io_executor executor;          // the connection's io thread
+  boost::asio::any_io_executor executor;  // the connection's io thread
   std::chrono::steady_clock::time_point received;
   // Answers the request. Call once, on `executor`, with the response body already encoded by
   // encode_response(); responses reach the socket in request order whatever the call order.

@@ -26,7 +26,8 @@ void kafka_server::start() {
   acceptor_.bind(ep, ec);
   if (ec) throw std::runtime_error("cannot listen on " + l.to_string() + ": " + ec.message());
   acceptor_.listen(asio::socket_base::max_listen_connections);
-  log().info("Kafka listener on {} (advertised as {})", l.to_string(), broker_.config.advertised_or_listen().to_string());
+  log().info("Kafka listener on {} (advertised as {})", l.to_string(),
+             broker_.config.advertised_or_listen().to_string());
   accept_next();
 }
 
@@ -66,9 +67,10 @@ void kafka_server::back_off(const boost::system::error_code& ec) {
   ++accept_errors_;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_accept_log_ >= std::chrono::seconds(5)) {
-    log().warn("accept failed: {} ({} time(s) since the last report); pausing accepts for 100 ms. "
-               "Raise the fd limit (ulimit -n) or lower --max-connections",
-               ec.message(), accept_errors_);
+    log().warn(
+        "accept failed: {} ({} time(s) since the last report); pausing accepts for 100 ms. "
+        "Raise the fd limit (ulimit -n) or lower --max-connections",
+        ec.message(), accept_errors_);
     accept_errors_ = 0;
     last_accept_log_ = now;
   }

@@ -1,10 +1,10 @@
 #pragma once
 // The Kafka listener: accepts on one io_context and spreads connections round-robin over all of
 // them, so that each connection lives on one io thread for its whole life.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -42,7 +42,7 @@ class kafka_server {
   broker_context& broker_;
   std::vector<boost::asio::io_context*> contexts_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  size_t next_context_ = 0;  // only touched on contexts_[0]
+  size_t next_context_ = 0;            // only touched on contexts_[0]
   boost::asio::steady_timer backoff_;  // on contexts_[0]
   // Accept failures and refusals since the last log line about them (contexts_[0] only): a full
   // fd table or a flood must not turn into a flood of log lines.
@@ -51,9 +51,9 @@ class kafka_server {
   std::chrono::steady_clock::time_point last_accept_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
   mutable std::mutex mu_;
-  std::vector<std::weak_ptr<connection>> connections_;  // guarded by mu_
+  std::vector<std::weak_ptr<connection>> connections_;      // guarded by mu_
   std::map<boost::asio::ip::address, size_t> per_address_;  // guarded by mu_: open connections
-  size_t open_ = 0;                                          // guarded by mu_
+  size_t open_ = 0;                                         // guarded by mu_
 };
 
 }  // namespace server::kafka

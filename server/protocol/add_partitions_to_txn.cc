@@ -7,8 +7,7 @@ namespace server::protocol {
 
 // v0-3 carry Kafka's "V3AndBelow" fields: one transaction per request. The v4+ batched layout
 // (Transactions, ResultsByTransaction) is broker to broker and never decoded here.
-add_partitions_to_txn_request add_partitions_to_txn_request::decode(reader& r,
-                                                                    std::int16_t version) {
+add_partitions_to_txn_request add_partitions_to_txn_request::decode(reader& r, std::int16_t version) {
   require_supported(api_key::add_partitions_to_txn, version);
   const bool flex = is_flexible(api_key::add_partitions_to_txn, version);
   add_partitions_to_txn_request req;

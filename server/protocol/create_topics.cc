@@ -55,9 +55,9 @@ void create_topics_response::encode(writer& w, std::int16_t version) const {
     w.write_int16(static_cast<std::int16_t>(t.error));
     if (version >= 1) w.write_nullable_string(t.error_message, flex);  // v1+: error_message
     if (version >= 5) {
-      w.write_int32(t.num_partitions);        // v5+: num_partitions
-      w.write_int16(t.replication_factor);    // v5+: replication_factor
-      std::optional<std::size_t> n;           // v5+: configs
+      w.write_int32(t.num_partitions);      // v5+: num_partitions
+      w.write_int16(t.replication_factor);  // v5+: replication_factor
+      std::optional<std::size_t> n;         // v5+: configs
       if (t.configs) n = t.configs->size();
       w.write_nullable_array_length(n, flex);
       if (t.configs) {

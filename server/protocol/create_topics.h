@@ -23,8 +23,8 @@ struct create_topics_request {
   };
   struct topic {
     std::string name;
-    std::int32_t num_partitions = -1;       // -1: broker default (v4+ clients)
-    std::int16_t replication_factor = -1;   // -1: broker default (v4+ clients)
+    std::int32_t num_partitions = -1;      // -1: broker default (v4+ clients)
+    std::int16_t replication_factor = -1;  // -1: broker default (v4+ clients)
     std::vector<assignment> assignments;
     std::vector<config> configs;
   };
@@ -50,9 +50,9 @@ struct create_topics_response {
     error_code error = error_code::none;
     std::optional<std::string> error_message;  // v1+
     // v5+ tag 0 topic_config_error_code is never sent.
-    std::int32_t num_partitions = -1;                   // v5+
-    std::int16_t replication_factor = -1;               // v5+
-    std::optional<std::vector<config>> configs;         // v5+, null when not described
+    std::int32_t num_partitions = -1;            // v5+
+    std::int16_t replication_factor = -1;        // v5+
+    std::optional<std::vector<config>> configs;  // v5+, null when not described
   };
 
   std::int32_t throttle_time_ms = 0;  // v2+

@@ -44,8 +44,8 @@ void describe_configs_response::encode(writer& w, std::int16_t version) const {
       w.write_string(c.name, flex);
       w.write_nullable_string(c.value, flex);
       w.write_bool(c.read_only);
-      if (version == 0) w.write_bool(c.is_default);       // v0: is_default
-      if (version >= 1) w.write_int8(c.config_source);    // v1+: config_source
+      if (version == 0) w.write_bool(c.is_default);     // v0: is_default
+      if (version >= 1) w.write_int8(c.config_source);  // v1+: config_source
       w.write_bool(c.is_sensitive);
       if (version >= 1) {
         w.write_array_length(c.synonyms.size(), flex);  // v1+: synonyms
@@ -56,8 +56,8 @@ void describe_configs_response::encode(writer& w, std::int16_t version) const {
           if (flex) w.write_empty_tagged_fields();
         }
       }
-      if (version >= 3) w.write_int8(c.config_type);                       // v3+: config_type
-      if (version >= 3) w.write_nullable_string(c.documentation, flex);   // v3+: documentation
+      if (version >= 3) w.write_int8(c.config_type);                     // v3+: config_type
+      if (version >= 3) w.write_nullable_string(c.documentation, flex);  // v3+: documentation
       if (flex) w.write_empty_tagged_fields();
     }
     if (flex) w.write_empty_tagged_fields();

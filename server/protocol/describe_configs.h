@@ -46,8 +46,8 @@ struct describe_configs_response {
     bool is_default = false;         // v0 only
     std::int8_t config_source = -1;  // v1+
     bool is_sensitive = false;
-    std::vector<synonym> synonyms;  // v1+
-    std::int8_t config_type = 0;    // v3+
+    std::vector<synonym> synonyms;             // v1+
+    std::int8_t config_type = 0;               // v3+
     std::optional<std::string> documentation;  // v3+
   };
   struct result {

@@ -6,8 +6,7 @@
 namespace server::protocol {
 
 // Flexible from v0; the flag is still computed from the table like everywhere else.
-describe_transactions_request describe_transactions_request::decode(reader& r,
-                                                                    std::int16_t version) {
+describe_transactions_request describe_transactions_request::decode(reader& r, std::int16_t version) {
   require_supported(api_key::describe_transactions, version);
   const bool flex = is_flexible(api_key::describe_transactions, version);
   describe_transactions_request req;

@@ -12,10 +12,10 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
   if (version <= 14) req.replica_id = r.read_int32();  // v0-14: replica_id (then tagged)
   req.max_wait_ms = r.read_int32();
   req.min_bytes = r.read_int32();
-  if (version >= 3) req.max_bytes = r.read_int32();        // v3+: max_bytes
-  if (version >= 4) req.isolation_level = r.read_int8();   // v4+: isolation_level
-  if (version >= 7) req.session_id = r.read_int32();       // v7+: session_id
-  if (version >= 7) req.session_epoch = r.read_int32();    // v7+: session_epoch
+  if (version >= 3) req.max_bytes = r.read_int32();       // v3+: max_bytes
+  if (version >= 4) req.isolation_level = r.read_int8();  // v4+: isolation_level
+  if (version >= 7) req.session_id = r.read_int32();      // v7+: session_id
+  if (version >= 7) req.session_epoch = r.read_int32();   // v7+: session_epoch
   std::size_t topic_count = r.read_array_length(flex);
   req.topics.reserve(topic_count);
   for (std::size_t i = 0; i < topic_count; ++i) {
@@ -29,8 +29,8 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
       p.partition = r.read_int32();
       if (version >= 9) p.current_leader_epoch = r.read_int32();  // v9+: current_leader_epoch
       p.fetch_offset = r.read_int64();
-      if (version >= 12) p.last_fetched_epoch = r.read_int32();   // v12+: last_fetched_epoch
-      if (version >= 5) p.log_start_offset = r.read_int64();      // v5+: log_start_offset
+      if (version >= 12) p.last_fetched_epoch = r.read_int32();  // v12+: last_fetched_epoch
+      if (version >= 5) p.log_start_offset = r.read_int64();     // v5+: log_start_offset
       p.partition_max_bytes = r.read_int32();
       if (flex) r.skip_tagged_fields();
       t.partitions.push_back(p);
@@ -60,9 +60,9 @@ fetch_request fetch_request::decode(reader& r, std::int16_t version) {
 
 void fetch_response::encode(writer& w, std::int16_t version) const {
   const bool flex = is_flexible(api_key::fetch, version);
-  if (version >= 1) w.write_int32(throttle_time_ms);                     // v1+: throttle_time_ms
-  if (version >= 7) w.write_int16(static_cast<std::int16_t>(error));    // v7+: error_code
-  if (version >= 7) w.write_int32(session_id);                           // v7+: session_id
+  if (version >= 1) w.write_int32(throttle_time_ms);                  // v1+: throttle_time_ms
+  if (version >= 7) w.write_int16(static_cast<std::int16_t>(error));  // v7+: error_code
+  if (version >= 7) w.write_int32(session_id);                        // v7+: session_id
   w.write_array_length(responses.size(), flex);
   for (const auto& t : responses) {
     if (version >= 13) w.write_uuid(t.topic_id);  // v13+: topic_id

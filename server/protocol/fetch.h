@@ -25,13 +25,13 @@ struct fetch_request {
     std::int32_t partition_max_bytes = 0;
   };
   struct topic {
-    std::string name;       // v0-12
-    uuid topic_id{};        // v13+
+    std::string name;  // v0-12
+    uuid topic_id{};   // v13+
     std::vector<partition> partitions;
   };
   struct forgotten_topic {
-    std::string name;       // v7-12
-    uuid topic_id{};        // v13+
+    std::string name;  // v7-12
+    uuid topic_id{};   // v13+
     std::vector<std::int32_t> partitions;
   };
 
@@ -39,9 +39,9 @@ struct fetch_request {
   std::int32_t max_wait_ms = 0;
   std::int32_t min_bytes = 0;
   std::int32_t max_bytes = std::numeric_limits<std::int32_t>::max();  // v3+
-  std::int8_t isolation_level = 0;                                     // v4+
-  std::int32_t session_id = 0;                                         // v7+
-  std::int32_t session_epoch = -1;                                     // v7+
+  std::int8_t isolation_level = 0;                                    // v4+
+  std::int32_t session_id = 0;                                        // v7+
+  std::int32_t session_epoch = -1;                                    // v7+
   std::vector<topic> topics;
   std::vector<forgotten_topic> forgotten_topics_data;  // v7+
   std::string rack_id;                                 // v11+

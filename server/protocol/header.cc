@@ -17,8 +17,7 @@ int response_header_version(std::int16_t key, std::int16_t version) {
   return is_flexible(key, version) ? 1 : 0;
 }
 
-void encode_response_header(writer& w, std::int32_t correlation_id, std::int16_t key,
-                            std::int16_t version) {
+void encode_response_header(writer& w, std::int32_t correlation_id, std::int16_t key, std::int16_t version) {
   w.write_int32(correlation_id);
   if (response_header_version(key, version) == 1) w.write_empty_tagged_fields();
 }
@@ -26,9 +25,8 @@ void encode_response_header(writer& w, std::int32_t correlation_id, std::int16_t
 void require_supported(api_key key, std::int16_t version) {
   if (is_supported(static_cast<std::int16_t>(key), version)) return;
   const api_info& a = api(key);
-  throw protocol_error(std::string(a.name) + " v" + std::to_string(version) +
-                       " is not supported (supported v" + std::to_string(a.min_version) + "-" +
-                       std::to_string(a.max_version) + ")");
+  throw protocol_error(std::string(a.name) + " v" + std::to_string(version) + " is not supported (supported v" +
+                       std::to_string(a.min_version) + "-" + std::to_string(a.max_version) + ")");
 }
 
 }  // namespace server::protocol

@@ -29,8 +29,7 @@ struct request_header {
 // does not know can still parse the reply that lists the versions it does know.
 int response_header_version(std::int16_t key, std::int16_t version);
 
-void encode_response_header(writer& w, std::int32_t correlation_id, std::int16_t key,
-                            std::int16_t version);
+void encode_response_header(writer& w, std::int32_t correlation_id, std::int16_t key, std::int16_t version);
 
 // Throws protocol_error naming the API and version when the codec cannot decode that version.
 // Every request decoder calls it first.

@@ -40,8 +40,8 @@ struct list_offsets_response {
     error_code error = error_code::none;
     // v0 only; the handler fills it (usually with the one offset) when answering v0.
     std::vector<std::int64_t> old_style_offsets;
-    std::int64_t timestamp = -1;    // v1+
-    std::int64_t offset = -1;       // v1+
+    std::int64_t timestamp = -1;     // v1+
+    std::int64_t offset = -1;        // v1+
     std::int32_t leader_epoch = -1;  // v4+
   };
   struct topic {

@@ -19,8 +19,7 @@ metadata_request metadata_request::decode(reader& r, std::int16_t version) {
   const bool flex = is_flexible(api_key::metadata, version);
   metadata_request req;
   // Null is only legal from v1 on; at v0 a -1 count is malformed.
-  std::optional<std::size_t> n =
-      version >= 1 ? r.read_nullable_array_length(flex) : r.read_array_length(flex);
+  std::optional<std::size_t> n = version >= 1 ? r.read_nullable_array_length(flex) : r.read_array_length(flex);
   if (n) {
     std::vector<topic> topics;
     topics.reserve(*n);
@@ -69,8 +68,8 @@ void metadata_response::encode(writer& w, std::int16_t version) const {
     } else {
       w.write_string(t.name.value_or(""), flex);
     }
-    if (version >= 10) w.write_uuid(t.topic_id);       // v10+: topic_id
-    if (version >= 1) w.write_bool(t.is_internal);     // v1+: is_internal
+    if (version >= 10) w.write_uuid(t.topic_id);    // v10+: topic_id
+    if (version >= 1) w.write_bool(t.is_internal);  // v1+: is_internal
     w.write_array_length(t.partitions.size(), flex);
     for (const auto& p : t.partitions) {
       w.write_int16(static_cast<std::int16_t>(p.error));

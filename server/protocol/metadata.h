@@ -14,8 +14,7 @@
 namespace server::protocol {
 
 // "Not requested / not computed" value of the authorized-operations bitfields.
-inline constexpr std::int32_t authorized_operations_unknown =
-    std::numeric_limits<std::int32_t>::min();
+inline constexpr std::int32_t authorized_operations_unknown = std::numeric_limits<std::int32_t>::min();
 
 struct metadata_request {
   struct topic {

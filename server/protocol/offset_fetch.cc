@@ -23,8 +23,7 @@ std::vector<offset_fetch_request::topic> read_topics(reader& r, std::size_t n, b
   return topics;
 }
 
-void write_topics(writer& w, const std::vector<offset_fetch_response::topic>& topics,
-                  std::int16_t version, bool flex) {
+void write_topics(writer& w, const std::vector<offset_fetch_response::topic>& topics, std::int16_t version, bool flex) {
   w.write_array_length(topics.size(), flex);
   for (const auto& t : topics) {
     w.write_string(t.name, flex);
@@ -80,8 +79,8 @@ void offset_fetch_response::encode(writer& w, std::int16_t version) const {
       throw std::invalid_argument("OffsetFetch v0-7 answers exactly one group");
     }
     const group& g = groups.front();
-    write_topics(w, g.topics, version, flex);                                // v0-7: topics
-    if (version >= 2) w.write_int16(static_cast<std::int16_t>(g.error));   // v2-7: error_code
+    write_topics(w, g.topics, version, flex);                             // v0-7: topics
+    if (version >= 2) w.write_int16(static_cast<std::int16_t>(g.error));  // v2-7: error_code
   } else {
     w.write_array_length(groups.size(), flex);  // v8+: groups
     for (const auto& g : groups) {

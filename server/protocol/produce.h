@@ -47,9 +47,9 @@ struct produce_response {
     std::int32_t index = 0;
     error_code error = error_code::none;
     std::int64_t base_offset = -1;
-    std::int64_t log_append_time_ms = -1;  // v2+
-    std::int64_t log_start_offset = -1;    // v5+
-    std::vector<record_error> record_errors;    // v8+
+    std::int64_t log_append_time_ms = -1;      // v2+
+    std::int64_t log_start_offset = -1;        // v5+
+    std::vector<record_error> record_errors;   // v8+
     std::optional<std::string> error_message;  // v8+
   };
   struct topic {

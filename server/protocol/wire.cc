@@ -39,9 +39,7 @@ void append_unsigned_varlong(std::vector<std::byte>& out, std::uint64_t v) {
   out.push_back(static_cast<std::byte>(v));
 }
 
-std::string to_string(byte_view b) {
-  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
+std::string to_string(byte_view b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
 // Compact encodings carry n + 1 in an unsigned varint, so n itself must stay below 2^32 - 1.
 std::uint32_t compact_length(std::size_t n) {
@@ -56,14 +54,13 @@ std::uint32_t compact_length(std::size_t n) {
 // ---- reader -------------------------------------------------------------------------------
 
 void reader::fail(const std::string& why) const {
-  throw protocol_error(why + " at byte " + std::to_string(pos_) + " of " +
-                       std::to_string(buf_.size()));
+  throw protocol_error(why + " at byte " + std::to_string(pos_) + " of " + std::to_string(buf_.size()));
 }
 
 byte_view reader::take(std::size_t n, const char* what) {
   if (n > remaining()) {
-    fail(std::string("truncated ") + what + ": need " + std::to_string(n) + " bytes, " +
-         std::to_string(remaining()) + " left");
+    fail(std::string("truncated ") + what + ": need " + std::to_string(n) + " bytes, " + std::to_string(remaining()) +
+         " left");
   }
   byte_view v = buf_.subspan(pos_, n);
   pos_ += n;
@@ -75,25 +72,19 @@ std::size_t reader::checked_length(std::int64_t len, bool nullable, const char* 
     fail(std::string("invalid ") + what + " length " + std::to_string(len));
   }
   if (len > static_cast<std::int64_t>(remaining())) {
-    fail(std::string(what) + " length " + std::to_string(len) + " exceeds the " +
-         std::to_string(remaining()) + " bytes left");
+    fail(std::string(what) + " length " + std::to_string(len) + " exceeds the " + std::to_string(remaining()) +
+         " bytes left");
   }
   return static_cast<std::size_t>(len);
 }
 
 std::int8_t reader::read_int8() { return static_cast<std::int8_t>(take(1, "int8")[0]); }
 
-std::int16_t reader::read_int16() {
-  return static_cast<std::int16_t>(load_be<std::uint16_t>(take(2, "int16").data()));
-}
+std::int16_t reader::read_int16() { return static_cast<std::int16_t>(load_be<std::uint16_t>(take(2, "int16").data())); }
 
-std::int32_t reader::read_int32() {
-  return static_cast<std::int32_t>(load_be<std::uint32_t>(take(4, "int32").data()));
-}
+std::int32_t reader::read_int32() { return static_cast<std::int32_t>(load_be<std::uint32_t>(take(4, "int32").data())); }
 
-std::int64_t reader::read_int64() {
-  return static_cast<std::int64_t>(load_be<std::uint64_t>(take(8, "int64").data()));
-}
+std::int64_t reader::read_int64() { return static_cast<std::int64_t>(load_be<std::uint64_t>(take(8, "int64").data())); }
 
 std::uint32_t reader::read_uint32() { return load_be<std::uint32_t>(take(4, "uint32").data()); }
 
@@ -162,14 +153,11 @@ std::optional<std::string> reader::read_compact_nullable_string() {
   std::uint32_t len = read_unsigned_varint();
   if (len == 0) return std::nullopt;
   if (len - 1 > max_string_bytes) fail("compact string of " + std::to_string(len - 1) + " bytes (at most 32767)");
-  std::size_t n =
-      checked_length(static_cast<std::int64_t>(len) - 1, false, "compact nullable string");
+  std::size_t n = checked_length(static_cast<std::int64_t>(len) - 1, false, "compact nullable string");
   return to_string(take(n, "compact nullable string"));
 }
 
-std::string reader::read_string(bool compact) {
-  return compact ? read_compact_string() : read_string();
-}
+std::string reader::read_string(bool compact) { return compact ? read_compact_string() : read_string(); }
 
 std::optional<std::string> reader::read_nullable_string(bool compact) {
   return compact ? read_compact_nullable_string() : read_nullable_string();
@@ -197,22 +185,17 @@ byte_view reader::read_compact_bytes() {
 std::optional<byte_view> reader::read_compact_nullable_bytes() {
   std::uint32_t len = read_unsigned_varint();
   if (len == 0) return std::nullopt;
-  std::size_t n =
-      checked_length(static_cast<std::int64_t>(len) - 1, false, "compact nullable bytes");
+  std::size_t n = checked_length(static_cast<std::int64_t>(len) - 1, false, "compact nullable bytes");
   return take(n, "compact nullable bytes");
 }
 
-byte_view reader::read_bytes(bool compact) {
-  return compact ? read_compact_bytes() : read_bytes();
-}
+byte_view reader::read_bytes(bool compact) { return compact ? read_compact_bytes() : read_bytes(); }
 
 std::optional<byte_view> reader::read_nullable_bytes(bool compact) {
   return compact ? read_compact_nullable_bytes() : read_nullable_bytes();
 }
 
-std::size_t reader::read_array_length() {
-  return checked_length(read_int32(), false, "array");
-}
+std::size_t reader::read_array_length() { return checked_length(read_int32(), false, "array"); }
 
 std::optional<std::size_t> reader::read_nullable_array_length() {
   std::int32_t len = read_int32();
@@ -293,9 +276,7 @@ void writer::write_compact_nullable_string(std::optional<std::string_view> s) {
   write_compact_string(*s);
 }
 
-void writer::write_string(std::string_view s, bool compact) {
-  compact ? write_compact_string(s) : write_string(s);
-}
+void writer::write_string(std::string_view s, bool compact) { compact ? write_compact_string(s) : write_string(s); }
 
 void writer::write_nullable_string(std::optional<std::string_view> s, bool compact) {
   compact ? write_compact_nullable_string(s) : write_nullable_string(s);
@@ -321,9 +302,7 @@ void writer::write_compact_nullable_bytes(std::optional<byte_view> b) {
   write_compact_bytes(*b);
 }
 
-void writer::write_bytes(byte_view b, bool compact) {
-  compact ? write_compact_bytes(b) : write_bytes(b);
-}
+void writer::write_bytes(byte_view b, bool compact) { compact ? write_compact_bytes(b) : write_bytes(b); }
 
 void writer::write_nullable_bytes(std::optional<byte_view> b, bool compact) {
   compact ? write_compact_nullable_bytes(b) : write_nullable_bytes(b);
@@ -341,9 +320,7 @@ void writer::write_nullable_array_length(std::optional<std::size_t> n) {
   write_array_length(*n);
 }
 
-void writer::write_compact_array_length(std::size_t n) {
-  write_unsigned_varint(compact_length(n));
-}
+void writer::write_compact_array_length(std::size_t n) { write_unsigned_varint(compact_length(n)); }
 
 void writer::write_compact_nullable_array_length(std::optional<std::size_t> n) {
   if (!n) return write_unsigned_varint(0);

@@ -44,8 +44,8 @@ class reader {
   std::uint32_t read_uint32();
   // Kafka treats any non-zero byte as true.
   bool read_bool();
-  std::int32_t read_varint();    // zigzag
-  std::int64_t read_varlong();   // zigzag
+  std::int32_t read_varint();   // zigzag
+  std::int64_t read_varlong();  // zigzag
   std::uint32_t read_unsigned_varint();
   uuid read_uuid();
 
@@ -83,9 +83,7 @@ class reader {
   byte_view buffer() const noexcept { return buf_; }
   // Offset of a view this reader returned, relative to the start of its buffer.
   // REQUIRES: `v` points into buffer().
-  std::size_t offset_of(byte_view v) const noexcept {
-    return static_cast<std::size_t>(v.data() - buf_.data());
-  }
+  std::size_t offset_of(byte_view v) const noexcept { return static_cast<std::size_t>(v.data() - buf_.data()); }
 
  private:
   byte_view take(std::size_t n, const char* what);

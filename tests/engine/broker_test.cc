@@ -226,7 +226,9 @@ TEST_CASE("offsets stay contiguous per partition across a restart", "[engine][br
     id = t->id;
     for (int round = 0; round < 4; ++round)
       for (int p = 0; p < 3; ++p) {
-        auto r = produce_sync(*m, "events", p, make_batch({std::string("r").append(std::to_string(round)), std::string("p").append(std::to_string(p))}));
+        auto r = produce_sync(
+            *m, "events", p,
+            make_batch({std::string("r").append(std::to_string(round)), std::string("p").append(std::to_string(p))}));
         REQUIRE(r.r);
         CHECK(r.r->base_offset == round * 2);
       }
@@ -410,8 +412,7 @@ TEST_CASE("a produce in flight when its topic is deleted never shows up in the n
   CHECK(m->state_of("t", 0)->high_watermark == 0);
 }
 
-TEST_CASE("ensure_topic is the one place unknown topics are created, only when auto-create is on",
-          "[engine][broker]") {
+TEST_CASE("ensure_topic is the one place unknown topics are created, only when auto-create is on", "[engine][broker]") {
   SECTION("on") {
     auto m = open_mem(std::make_shared<wal::mem_file_system>());
     // produce never creates (it must not block on the catalog's fsync): callers ensure first.
@@ -525,7 +526,8 @@ TEST_CASE("concurrent producers and fetchers see contiguous, ordered offsets", "
   int64_t total = 0;
   for (int p = 0; p < partitions; ++p) {
     const auto& offs = acked[static_cast<size_t>(p)];
-    for (size_t i = 0; i < offs.size(); ++i) CHECK(offs[i] == static_cast<int64_t>(2 * i));  // completions in offset order
+    for (size_t i = 0; i < offs.size(); ++i)
+      CHECK(offs[i] == static_cast<int64_t>(2 * i));  // completions in offset order
     auto recs = fetch_all(*m, "s", p);
     CHECK(recs.size() == 2 * offs.size());
     for (size_t i = 0; i < recs.size(); ++i) CHECK(recs[i].offset == static_cast<int64_t>(i));

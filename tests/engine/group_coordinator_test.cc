@@ -1079,7 +1079,7 @@ TEST_CASE("static member rejoining while Stable: new member id, no rebalance, th
   CHECK(b == "ib-2");
   const auto rebalances = h.gc->stats().rebalances;
   auto nb = h.join(static_jr("g", "ib", "", "cb"));  // the instance restarted
-  CHECK_FALSE(nb->answered());  // the new member id is stored first
+  CHECK_FALSE(nb->answered());                       // the new member id is stored first
   CHECK(h.state("g") == group_state::stable);
   REQUIRE(h.store.queue.size() == 1);
   {
@@ -1343,8 +1343,8 @@ TEST_CASE("OffsetCommit: metadata too large fails that partition only; a failed 
           "[engine][group]") {
   harness h;
   const topic_partition t0{"t", 0}, t1{"t", 1};
-  auto s = h.commit(cr("simple", "", -1,
-                       {{t0, off(5, 3, std::string(4097, 'x'))}, {t1, off(6, 4, std::string(4096, 'y'))}}));
+  auto s = h.commit(
+      cr("simple", "", -1, {{t0, off(5, 3, std::string(4097, 'x'))}, {t1, off(6, 4, std::string(4096, 'y'))}}));
   REQUIRE(h.store.queue.size() == 1);
   CHECK(std::get<offsets_record>(h.store.queue.front().rec).offsets.size() == 1);  // only t1 is stored
   h.complete();
@@ -1553,8 +1553,7 @@ TEST_CASE("OffsetDelete", "[engine][group]") {
   }
 }
 
-TEST_CASE("OffsetDelete during an in-flight commit does not let the commit bring the offset back",
-          "[engine][group]") {
+TEST_CASE("OffsetDelete during an in-flight commit does not let the commit bring the offset back", "[engine][group]") {
   harness h;
   const topic_partition tp{"t2", 0};
   auto first = h.commit(cr("simple", "", -1, {{tp, off(1)}}));
@@ -1653,8 +1652,7 @@ TEST_CASE("topic_deleted drops that topic's offsets in every group", "[engine][g
   }
 }
 
-TEST_CASE("topic_deleted during an in-flight commit does not let the commit bring the offset back",
-          "[engine][group]") {
+TEST_CASE("topic_deleted during an in-flight commit does not let the commit bring the offset back", "[engine][group]") {
   harness h;
   auto s = h.commit(cr("g1", "", -1, {{{"gone", 0}, off(1)}}));
   h.gc->topic_deleted("gone");
@@ -1803,8 +1801,7 @@ TEST_CASE("abandon_parked answers every parked JoinGroup and SyncGroup with shut
   h.gc->abandon_parked();  // nothing is answered twice
 }
 
-TEST_CASE("the leader leaving while its assignment is being stored: followers are told to rejoin",
-          "[engine][group]") {
+TEST_CASE("the leader leaving while its assignment is being stored: followers are told to rejoin", "[engine][group]") {
   harness h;
   auto joined = join_together(h, "g", 2);
   auto bs = h.sync(sr("g", joined[1].id, 1));

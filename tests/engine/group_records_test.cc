@@ -207,8 +207,7 @@ TEST_CASE("subscription_topics refuses malformed metadata", "[engine][group_reco
   // Every truncation inside the topics.
   auto good = subscription(1, {"alpha", "beta"});
   const size_t topics_end = 2 + 4 + 2 + 5 + 2 + 4;
-  for (size_t n = 0; n < topics_end; ++n)
-    CHECK_FALSE(subscription_topics(std::span<const std::byte>(good.data(), n)));
+  for (size_t n = 0; n < topics_end; ++n) CHECK_FALSE(subscription_topics(std::span<const std::byte>(good.data(), n)));
   CHECK(subscription_topics(std::span<const std::byte>(good.data(), topics_end)));
   // A negative topic length.
   bytes neg;

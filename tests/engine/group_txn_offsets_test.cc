@@ -45,9 +45,12 @@ struct harness {
   fake_store store;
   int ids = 0;
   group_coordinator gc{group_config{}, store, [this] { return std::to_string(++ids); }};
-  harness() { gc.start(t, [](const std::string&) { return true; }); }
+  harness() {
+    gc.start(t, [](const std::string&) { return true; });
+  }
 
-  commit_result txn_commit(const std::string& group, int64_t pid, std::vector<std::pair<topic_partition, int64_t>> offs) {
+  commit_result txn_commit(const std::string& group, int64_t pid,
+                           std::vector<std::pair<topic_partition, int64_t>> offs) {
     txn_commit_request req;
     req.group_id = group;
     req.producer_id = pid;
@@ -227,8 +230,7 @@ TEST_CASE("txn offsets and txn marker records round-trip and damaged ones are re
     REQUIRE(back);
     CHECK(*back == rec);
     for (size_t n = 0; n < bytes.size(); ++n)
-      CHECK(group_records::decode(type, std::span<const std::byte>(bytes).first(n)).error() ==
-            errc::corrupt_message);
+      CHECK(group_records::decode(type, std::span<const std::byte>(bytes).first(n)).error() == errc::corrupt_message);
     auto longer = bytes;
     longer.push_back(std::byte{0});
     CHECK(group_records::decode(type, longer).error() == errc::corrupt_message);

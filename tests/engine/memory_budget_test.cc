@@ -295,8 +295,7 @@ TEST_CASE("threads waiting on the budget are woken one by one, in arrival order,
   CHECK(b.peak() == 100);
 }
 
-TEST_CASE("many threads acquiring and releasing never hold more than the budget together",
-          "[engine][memory_budget]") {
+TEST_CASE("many threads acquiring and releasing never hold more than the budget together", "[engine][memory_budget]") {
   constexpr uint64_t capacity = 10;
   constexpr uint64_t each = 3;  // at most 3 holders at once: 4 * 3 > 10
   constexpr int threads = 4;

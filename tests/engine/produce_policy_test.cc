@@ -15,8 +15,8 @@ namespace {
 
 constexpr uint64_t mib = 1024 * 1024;
 
-const profile all_profiles[] = {profile::low_latency, profile::balanced, profile::high_throughput,
-                                profile::auto_tuned, profile::custom};
+const profile all_profiles[] = {profile::low_latency, profile::balanced, profile::high_throughput, profile::auto_tuned,
+                                profile::custom};
 
 }  // namespace
 
@@ -37,8 +37,8 @@ TEST_CASE("every profile's name parses back to that profile", "[engine][produce_
 }
 
 TEST_CASE("names that are not a profile are refused, not guessed at", "[engine][produce_policy]") {
-  for (const char* name : {"", "Balanced", "BALANCED", "low_latency", "lowlatency", "high_throughput",
-                           "auto_tuned", "auto ", " auto", "fast", "balanced\n", "custom-1"}) {
+  for (const char* name : {"", "Balanced", "BALANCED", "low_latency", "lowlatency", "high_throughput", "auto_tuned",
+                           "auto ", " auto", "fast", "balanced\n", "custom-1"}) {
     INFO("'" << name << "'");
     CHECK_FALSE(engine::parse_profile(name));
   }
@@ -89,7 +89,8 @@ TEST_CASE("the memory budget is two buffers: one gathering while the previous on
     p.buffer_bytes = 1024 * mib;
     CHECK(produce_pipeline::budget_for(profile::custom, p) == 2048 * mib);
   }
-  SECTION("under auto a small buffer is a cut rule, not a memory bound: the budget stays at twice auto's cap of 16 MiB") {
+  SECTION(
+      "under auto a small buffer is a cut rule, not a memory bound: the budget stays at twice auto's cap of 16 MiB") {
     auto p = engine::profile_policy(profile::auto_tuned);
     CHECK(produce_pipeline::budget_for(profile::auto_tuned, p) == 32 * mib);
     p.buffer_bytes = 64 * 1024;  // one cohort's bytes, as the tuner sets it

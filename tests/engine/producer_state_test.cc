@@ -133,8 +133,7 @@ TEST_CASE("sequences wrap from INT32_MAX to 0", "[engine][producer_state]") {
 TEST_CASE("a duplicate of each of the last five batches is answered with its offsets", "[engine][producer_state]") {
   producer_state s(ttl);
   // Six batches of two records: sequences 0-1, 2-3, ..., 10-11 at offsets 100+10i.
-  for (int i = 0; i < 6; ++i)
-    REQUIRE(write(s, header(3, 2, 2 * i, 2), 100 + 10 * i) == verdict::append);
+  for (int i = 0; i < 6; ++i) REQUIRE(write(s, header(3, 2, 2 * i, 2), 100 + 10 * i) == verdict::append);
   for (int i = 1; i < 6; ++i) {
     INFO("batch " << i);
     auto c = s.check(header(3, 2, 2 * i, 2), 0);
@@ -175,8 +174,7 @@ TEST_CASE("producer epochs: lower is refused, higher starts again at 0", "[engin
   CHECK(refusal(s, header(9, 5, 0, 5)) == errc::out_of_order_sequence);
 }
 
-TEST_CASE("producers expire by broker time after the ttl, never with a transaction open",
-          "[engine][producer_state]") {
+TEST_CASE("producers expire by broker time after the ttl, never with a transaction open", "[engine][producer_state]") {
   producer_state s(ttl);
   const int64_t t0 = 1'000'000;
   REQUIRE(write(s, header(1, 0, 0, 3), 0, t0) == verdict::append);
@@ -311,8 +309,7 @@ TEST_CASE("a marker at a higher epoch fences the producer's old epoch", "[engine
   }
 }
 
-TEST_CASE("a non-transactional batch while the producer's transaction is open is refused",
-          "[engine][producer_state]") {
+TEST_CASE("a non-transactional batch while the producer's transaction is open is refused", "[engine][producer_state]") {
   // Kafka's ProducerAppendInfo: "Expected transactional write from producer" (INVALID_TXN_STATE);
   // otherwise an abort would hide the non-transactional batch from read_committed consumers.
   producer_state s(ttl);

@@ -102,9 +102,7 @@ TEST_CASE("a compressed batch is accepted without looking inside", "[engine][rec
   CHECK((*r)[0].header.record_count == 10);
 }
 
-TEST_CASE("empty input is refused", "[engine][record_batch]") {
-  CHECK(validate_error({}) == errc::corrupt_message);
-}
+TEST_CASE("empty input is refused", "[engine][record_batch]") { CHECK(validate_error({}) == errc::corrupt_message); }
 
 TEST_CASE("a CRC mismatch is refused", "[engine][record_batch]") {
   auto bytes = make_batch({"hello", "world"});

@@ -15,7 +15,8 @@ namespace {
 topic_catalog sample() {
   topic_catalog c;
   c.next_stream = 7;
-  c.topics.push_back({"alpha", make_topic_id(), {0, 1, 2}, {{"cleanup.policy", "delete"}, {"x", std::string(300, 'v')}}});
+  c.topics.push_back(
+      {"alpha", make_topic_id(), {0, 1, 2}, {{"cleanup.policy", "delete"}, {"x", std::string(300, 'v')}}});
   c.topics.push_back({"beta", make_topic_id(), {5}, {}});
   return c;
 }

@@ -793,7 +793,7 @@ TEST_CASE("transaction records round-trip and damaged ones are refused", "[engin
   for (const auto& rec : records) {
     auto [type, bytes] = txn_records::encode(rec);
     CHECK(type == (std::holds_alternative<producer_id_block_record>(rec) ? txn_records::type_producer_ids
-                                                                        : txn_records::type_txn_metadata));
+                                                                         : txn_records::type_txn_metadata));
     auto back = txn_records::decode(type, bytes);
     REQUIRE(back);
     CHECK(*back == rec);

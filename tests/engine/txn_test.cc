@@ -495,7 +495,7 @@ TEST_CASE("read_committed stops at the last stable offset and lists aborted tran
   REQUIRE(m->create_topic("t", 1));
   REQUIRE(produce_sync(*m, "t", 0, pbatch({"a0", "a1"}, 5, 0, 0, true)).r);  // 0-1: producer 5
   REQUIRE(produce_sync(*m, "t", 0, pbatch({"b2"}, 6, 0, 0, true)).r);        // 2: producer 6
-  REQUIRE(produce_sync(*m, "t", 0, plain({"p3"})).r);                         // 3
+  REQUIRE(produce_sync(*m, "t", 0, plain({"p3"})).r);                        // 3
   CHECK(hw(*m) == 4);
   CHECK(lso(*m) == 0);
   auto rc = m->fetch("t", 0, 0, 1 << 20, true);
@@ -513,7 +513,7 @@ TEST_CASE("read_committed stops at the last stable offset and lists aborted tran
   CHECK(m->list_offsets("t", 0, -2, true)->offset == 0);
 
   REQUIRE(*marker_sync(*m, "t", 0, 5, 0, false) == 4);  // abort producer 5: [0, 4]
-  CHECK(lso(*m) == 2);  // producer 6 still open
+  CHECK(lso(*m) == 2);                                  // producer 6 still open
   CHECK(m->list_offsets("t", 0, -1, true)->offset == 2);
   rc = m->fetch("t", 0, 0, 1 << 20, true);
   REQUIRE(rc);
@@ -542,8 +542,8 @@ TEST_CASE("read_committed stops at the last stable offset and lists aborted tran
   CHECK(m->fetch("t", 0, 0, 1 << 20, false)->aborted.empty());  // read_uncommitted: none
 
   SECTION("a later aborted transaction is listed only when the returned data reaches it") {
-    REQUIRE(produce_sync(*m, "t", 0, plain({"p6"})).r);                      // 6
-    REQUIRE(produce_sync(*m, "t", 0, pbatch({"c7"}, 7, 0, 0, true)).r);      // 7
+    REQUIRE(produce_sync(*m, "t", 0, plain({"p6"})).r);                  // 6
+    REQUIRE(produce_sync(*m, "t", 0, pbatch({"c7"}, 7, 0, 0, true)).r);  // 7
     REQUIRE(*marker_sync(*m, "t", 0, 7, 0, false) == 8);
     auto all = m->fetch("t", 0, 0, 1 << 20, true);
     REQUIRE(all);
@@ -566,9 +566,9 @@ TEST_CASE("ListOffsets by timestamp under read_committed finds nothing at or abo
   // last fetchable offset, the LSO for read_committed.
   auto m = open_mem(std::make_shared<wal::mem_file_system>());
   REQUIRE(m->create_topic("t", 1));
-  REQUIRE(produce_sync(*m, "t", 0, plain({"x"}, 100)).r);                        // 0, ts 100
-  REQUIRE(produce_sync(*m, "t", 0, pbatch({"y"}, 5, 0, 0, true, 200)).r);         // 1, ts 200, open
-  REQUIRE(produce_sync(*m, "t", 0, plain({"z"}, 300)).r);                        // 2, ts 300
+  REQUIRE(produce_sync(*m, "t", 0, plain({"x"}, 100)).r);                  // 0, ts 100
+  REQUIRE(produce_sync(*m, "t", 0, pbatch({"y"}, 5, 0, 0, true, 200)).r);  // 1, ts 200, open
+  REQUIRE(produce_sync(*m, "t", 0, plain({"z"}, 300)).r);                  // 2, ts 300
   CHECK(m->list_offsets("t", 0, 50, true)->offset == 0);
   CHECK(m->list_offsets("t", 0, 150, false)->offset == 1);
   auto rc = m->list_offsets("t", 0, 150, true);
@@ -687,12 +687,12 @@ TEST_CASE("replay rebuilds open transactions, the aborted list and the LSO", "[e
     auto m = open_mem(fs);
     REQUIRE(m->create_topic("t", 1));
     REQUIRE(produce_sync(*m, "t", 0, pbatch({"a0", "a1"}, 5, 0, 0, true)).r);  // 0-1, aborted below
-    REQUIRE(produce_sync(*m, "t", 0, plain({"p2"})).r);                         // 2
-    REQUIRE(produce_sync(*m, "t", 0, pbatch({"c3"}, 7, 0, 0, true)).r);         // 3, committed below
+    REQUIRE(produce_sync(*m, "t", 0, plain({"p2"})).r);                        // 2
+    REQUIRE(produce_sync(*m, "t", 0, pbatch({"c3"}, 7, 0, 0, true)).r);        // 3, committed below
     REQUIRE(*marker_sync(*m, "t", 0, 5, 0, false) == 4);
-    REQUIRE(produce_sync(*m, "t", 0, pbatch({"o5"}, 6, 2, 0, true)).r);         // 5, stays open
+    REQUIRE(produce_sync(*m, "t", 0, pbatch({"o5"}, 6, 2, 0, true)).r);  // 5, stays open
     REQUIRE(*marker_sync(*m, "t", 0, 7, 0, true) == 6);
-    REQUIRE(produce_sync(*m, "t", 0, pbatch({"i7"}, 8, 0, 0)).r);               // 7, idempotent
+    REQUIRE(produce_sync(*m, "t", 0, pbatch({"i7"}, 8, 0, 0)).r);  // 7, idempotent
     before = *m->state_of("t", 0);
     rc_before = *m->fetch("t", 0, 0, 1 << 20, true);
     CHECK(before.last_stable_offset == 5);

@@ -1,12 +1,14 @@
+#include <catch2/catch.hpp>
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "experiments/lab/bench.h"
 #include "experiments/lab/bench_clients.h"
@@ -165,8 +167,21 @@ TEST_CASE("schedules parse and steps apply from their time on", "[bench][options
 }
 
 TEST_CASE("command line follows the report's bench", "[bench][options]") {
-  const char* argv[] = {"bench",     "--bootstrap-servers", "localhost:9092", "--topic", "t",   "--mode", "produce",
-                        "--concurrency", "128", "--duration", "30s", "--message-size", "256", "--acks", "1"};
+  const char* argv[] = {"bench",
+                        "--bootstrap-servers",
+                        "localhost:9092",
+                        "--topic",
+                        "t",
+                        "--mode",
+                        "produce",
+                        "--concurrency",
+                        "128",
+                        "--duration",
+                        "30s",
+                        "--message-size",
+                        "256",
+                        "--acks",
+                        "1"};
   const auto cli = parse_bench_args(static_cast<int>(std::size(argv)), argv);
   REQUIRE(cli.error.empty());
   REQUIRE(cli.config.bootstrap == "localhost:9092");
@@ -215,7 +230,9 @@ TEST_CASE("CSV and JSON carry the same fields", "[bench][report]") {
                         "p99_us", "p999_us", "max_us", "concurrency", "message_size", "acks", "duration_s", "mode"}) {
     REQUIRE(j.contains(k));
   }
-  auto col = [&](const std::string& k) { return row[static_cast<size_t>(std::find(header.begin(), header.end(), k) - header.begin())]; };
+  auto col = [&](const std::string& k) {
+    return row[static_cast<size_t>(std::find(header.begin(), header.end(), k) - header.begin())];
+  };
   REQUIRE(col("bootstrap") == "a:1,b:2");
   REQUIRE(col("error") == "say \"hi\"");
   REQUIRE(col("messages") == "1000");

@@ -18,7 +18,6 @@
 // Beyond not crashing: route answers only statuses the API documents; a JSON answer is JSON; a
 // 400 names the field and changed nothing (the policy, profile and sync delay are as before);
 // what the session wrote is one well-formed HTTP response per request routed, in order.
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -122,18 +122,19 @@ struct fixture {
     engine = std::move(*opened);
     initial = config.initial_policy();
     pipeline = std::make_unique<engine::produce_pipeline>(*engine, initial.first, initial.second);
-    ctx.reset(new server::admin::context{metrics, *pipeline, *engine, ready, config, std::chrono::steady_clock::now(),
-                                         [this] {
-                                           metrics.pipeline.pending_batches.Set(
-                                               static_cast<double>(engine->queued().records));
-                                         },
-                                         [] { return nlohmann::json{{"state", "fuzzing"}}; }});
+    ctx.reset(new server::admin::context{
+        metrics, *pipeline, *engine, ready, config, std::chrono::steady_clock::now(),
+        [this] { metrics.pipeline.pending_batches.Set(static_cast<double>(engine->queued().records)); },
+        [] {
+          return nlohmann::json{{"state", "fuzzing"}};
+        }});
   }
 
   // Every input starts from the same policy and sync delay.
   void reset() {
     const auto st = pipeline->current();
-    if (st.active != initial.first || st.policy != initial.second) pipeline->set_policy(initial.first, initial.second, "fuzz reset");
+    if (st.active != initial.first || st.policy != initial.second)
+      pipeline->set_policy(initial.first, initial.second, "fuzz reset");
     if (!(engine->sync_delay() == config.simulated_sync_delay)) engine->set_sync_delay(config.simulated_sync_delay);
   }
 };
@@ -157,7 +158,11 @@ server::admin::response checked_route(std::string_view method, std::string_view 
   const auto before = settings_now();
   auto r = route(*f.ctx, method, target, body);
   switch (r.status) {
-    case 200: case 400: case 404: case 405: case 503: break;
+    case 200:
+    case 400:
+    case 404:
+    case 405:
+    case 503: break;
     default: std::abort();
   }
   if (r.content_type == "application/json" && !nlohmann::json::accept(r.body)) std::abort();
@@ -202,7 +207,8 @@ void session(std::string_view in, size_t chunk) {
   std::vector<int> statuses;
   asio::co_spawn(io,
                  server::admin::serve_requests(
-                     stream, [&statuses](std::string_view method, std::string_view target, const std::string& body) {
+                     stream,
+                     [&statuses](std::string_view method, std::string_view target, const std::string& body) {
                        auto r = checked_route(method, target, body);
                        statuses.push_back(r.status);
                        return r;
@@ -216,7 +222,7 @@ void session(std::string_view in, size_t chunk) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spdlog::set_level(spdlog::level::off);  // every policy change is logged
-  the_fixture = new fixture();  // lives for the process: the engine's WAL thread runs meanwhile
+  the_fixture = new fixture();            // lives for the process: the engine's WAL thread runs meanwhile
   return 0;
 }
 

@@ -18,9 +18,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
-#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,9 +31,9 @@
 #include "engine/errc.h"
 #include "engine/topic_catalog.h"
 #include "tests/fuzz/fuzz_fixtures.h"
+#include "tests/support/mem_file_system.h"
 #include "util/crc32c.h"
 #include "util/endian.h"
-#include "tests/support/mem_file_system.h"
 
 namespace {
 

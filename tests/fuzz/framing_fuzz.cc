@@ -128,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const int32_t frame_size = protocol::reader(stream.subspan(at, 4)).read_int32();
     at += 4;
     if (kafka::frame_size_refusal(frame_size, max_request_bytes)) break;  // refused, closed
-    if (frame_size < 8) std::abort();  // a frame that passed must hold the peeked fields
+    if (frame_size < 8) std::abort();                                 // a frame that passed must hold the peeked fields
     if (stream.size() - at < static_cast<size_t>(frame_size)) break;  // EOF mid-frame
     const auto frame = stream.subspan(at, static_cast<size_t>(frame_size));
     at += static_cast<size_t>(frame_size);

@@ -17,8 +17,8 @@ inline engine::topic_catalog fixture_catalog() {
   engine::topic_catalog c;
   c.generation = 1;
   c.next_stream = 4;
-  c.topics.push_back({"orders", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {0, 1, 2},
-                      {{"cleanup.policy", "delete"}}});
+  c.topics.push_back(
+      {"orders", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, {0, 1, 2}, {{"cleanup.policy", "delete"}}});
   c.topics.push_back({"events", {0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {3}, {}});
   return c;
 }

@@ -37,8 +37,8 @@
 #include "tests/engine/batch_builder.h"
 #include "tests/fuzz/fuzz_fixtures.h"
 #include "tests/fuzz/request_decode.h"
-#include "wal/format.h"
 #include "tests/support/mem_file_system.h"
+#include "wal/format.h"
 #include "wal/write_ahead_log.h"
 
 namespace {
@@ -140,21 +140,21 @@ std::vector<record> engine_records() {
   add_batch(3, engine::make_control_batch(4001, 2, false, 0, 1'700'000'000'500));
   txn.base_sequence = 1;
   add_batch(2, make_batch({"open-txn"}, txn));  // left open: replay must know it
-  add_batch(9, make_batch({"deleted-topic"}));   // a stream beyond the catalog's counter
+  add_batch(9, make_batch({"deleted-topic"}));  // a stream beyond the catalog's counter
 
   auto group = [&](const engine::group_record& r) {
     auto [type, payload] = engine::group_records::encode(r);
     out.push_back({engine::group_stream, type, std::move(payload)});
   };
-  engine::stored_member m{"member-1", std::nullopt, "client-1", "/127.0.0.1", 30000, 10000,
-                          str("subscription"), str("assignment")};
-  group(engine::group_metadata_record{"group-a", engine::stored_group{"consumer", 3, "range", "member-1",
-                                                                      1'700'000'000'000, {m}}});
-  group(engine::offsets_record{"group-a",
-                               {{{"orders", 0}, engine::committed_offset{2, -1, "meta", 1'700'000'000'100, {}}},
-                                {{"orders", 1}, engine::committed_offset{1, 0, std::nullopt, 1'700'000'000'100,
-                                                                         1'800'000'000'000}},
-                                {{"events", 0}, std::nullopt}}});
+  engine::stored_member m{"member-1", std::nullopt, "client-1",          "/127.0.0.1",
+                          30000,      10000,        str("subscription"), str("assignment")};
+  group(engine::group_metadata_record{
+      "group-a", engine::stored_group{"consumer", 3, "range", "member-1", 1'700'000'000'000, {m}}});
+  group(engine::offsets_record{
+      "group-a",
+      {{{"orders", 0}, engine::committed_offset{2, -1, "meta", 1'700'000'000'100, {}}},
+       {{"orders", 1}, engine::committed_offset{1, 0, std::nullopt, 1'700'000'000'100, 1'800'000'000'000}},
+       {{"events", 0}, std::nullopt}}});
   group(engine::txn_offsets_record{"group-a", 4001, {{{"orders", 2}, engine::committed_offset{1, -1, {}, 5, {}}}}});
   group(engine::txn_marker_record{"group-a", 4001, true});
   group(engine::group_metadata_record{"group-gone", std::nullopt});
@@ -224,7 +224,9 @@ void catalog_seeds(const fs::path& dir) {
   auto newer = c;
   newer.generation = 2;
   newer.next_stream = 7;
-  newer.topics.push_back({"payments", {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}, {4, 5, 6},
+  newer.topics.push_back({"payments",
+                          {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+                          {4, 5, 6},
                           {{"retention.ms", "604800000"}, {"max.message.bytes", std::string(300, '9')}}});
   const auto two = engine::encode_catalog(newer);
   write_file(dir / "two_slots", with_flags(0x02, {&one, &two}));

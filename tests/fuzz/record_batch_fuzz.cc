@@ -97,7 +97,8 @@ bool records_tile(std::span<const std::byte> batch, int32_t count) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  std::vector<std::byte> buf(reinterpret_cast<const std::byte*>(data) + 1, reinterpret_cast<const std::byte*>(data) + size);
+  std::vector<std::byte> buf(reinterpret_cast<const std::byte*>(data) + 1,
+                             reinterpret_cast<const std::byte*>(data) + size);
   repair(buf, data[0]);
   const std::span<const std::byte> in(buf);
 
@@ -120,7 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       const auto b = in.subspan(at, h.size_bytes());
       const bool crc_ok = util::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from) == h.crc;
-      const bool count_ok = h.record_count >= 0 && (h.record_count == 0 || int64_t{h.record_count} == int64_t{h.last_offset_delta} + 1);
+      const bool count_ok =
+          h.record_count >= 0 && (h.record_count == 0 || int64_t{h.record_count} == int64_t{h.last_offset_delta} + 1);
       if (!crc_ok || !count_ok) {
         walk_decides = false;
         break;

@@ -63,33 +63,15 @@ inline void decode_body(reader& r, const request_header& h) {
       }
       break;
     }
-    case api_key::fetch:
-      fetch_request::decode(r, v);
-      break;
-    case api_key::list_offsets:
-      list_offsets_request::decode(r, v);
-      break;
-    case api_key::metadata:
-      metadata_request::decode(r, v);
-      break;
-    case api_key::find_coordinator:
-      find_coordinator_request::decode(r, v);
-      break;
-    case api_key::api_versions:
-      api_versions_request::decode(r, v);
-      break;
-    case api_key::create_topics:
-      create_topics_request::decode(r, v);
-      break;
-    case api_key::delete_topics:
-      delete_topics_request::decode(r, v);
-      break;
-    case api_key::describe_configs:
-      describe_configs_request::decode(r, v);
-      break;
-    case api_key::offset_commit:
-      offset_commit_request::decode(r, v);
-      break;
+    case api_key::fetch: fetch_request::decode(r, v); break;
+    case api_key::list_offsets: list_offsets_request::decode(r, v); break;
+    case api_key::metadata: metadata_request::decode(r, v); break;
+    case api_key::find_coordinator: find_coordinator_request::decode(r, v); break;
+    case api_key::api_versions: api_versions_request::decode(r, v); break;
+    case api_key::create_topics: create_topics_request::decode(r, v); break;
+    case api_key::delete_topics: delete_topics_request::decode(r, v); break;
+    case api_key::describe_configs: describe_configs_request::decode(r, v); break;
+    case api_key::offset_commit: offset_commit_request::decode(r, v); break;
     case api_key::offset_fetch: {
       auto req = offset_fetch_request::decode(r, v);
       // v0-7 name exactly one group.
@@ -101,9 +83,7 @@ inline void decode_body(reader& r, const request_header& h) {
       for (const auto& p : req.protocols) check_inside(r.buffer(), p.metadata);
       break;
     }
-    case api_key::heartbeat:
-      heartbeat_request::decode(r, v);
-      break;
+    case api_key::heartbeat: heartbeat_request::decode(r, v); break;
     case api_key::leave_group: {
       auto req = leave_group_request::decode(r, v);
       // v0-2 name exactly one member.
@@ -115,42 +95,22 @@ inline void decode_body(reader& r, const request_header& h) {
       for (const auto& a : req.assignments) check_inside(r.buffer(), a.assignment);
       break;
     }
-    case api_key::describe_groups:
-      describe_groups_request::decode(r, v);
-      break;
-    case api_key::list_groups:
-      list_groups_request::decode(r, v);
-      break;
-    case api_key::delete_groups:
-      delete_groups_request::decode(r, v);
-      break;
-    case api_key::offset_delete:
-      offset_delete_request::decode(r, v);
-      break;
+    case api_key::describe_groups: describe_groups_request::decode(r, v); break;
+    case api_key::list_groups: list_groups_request::decode(r, v); break;
+    case api_key::delete_groups: delete_groups_request::decode(r, v); break;
+    case api_key::offset_delete: offset_delete_request::decode(r, v); break;
     case api_key::init_producer_id: {
       auto req = init_producer_id_request::decode(r, v);
       // v0-2 carry no producer id or epoch; the defaults must stand.
       if (v <= 2 && (req.producer_id != -1 || req.producer_epoch != -1)) std::abort();
       break;
     }
-    case api_key::add_partitions_to_txn:
-      add_partitions_to_txn_request::decode(r, v);
-      break;
-    case api_key::add_offsets_to_txn:
-      add_offsets_to_txn_request::decode(r, v);
-      break;
-    case api_key::end_txn:
-      end_txn_request::decode(r, v);
-      break;
-    case api_key::txn_offset_commit:
-      txn_offset_commit_request::decode(r, v);
-      break;
-    case api_key::describe_producers:
-      describe_producers_request::decode(r, v);
-      break;
-    case api_key::describe_transactions:
-      describe_transactions_request::decode(r, v);
-      break;
+    case api_key::add_partitions_to_txn: add_partitions_to_txn_request::decode(r, v); break;
+    case api_key::add_offsets_to_txn: add_offsets_to_txn_request::decode(r, v); break;
+    case api_key::end_txn: end_txn_request::decode(r, v); break;
+    case api_key::txn_offset_commit: txn_offset_commit_request::decode(r, v); break;
+    case api_key::describe_producers: describe_producers_request::decode(r, v); break;
+    case api_key::describe_transactions: describe_transactions_request::decode(r, v); break;
     case api_key::list_transactions: {
       auto req = list_transactions_request::decode(r, v);
       // v0 has no duration filter: "all transactions" must stand.

@@ -40,10 +40,10 @@
 #include "engine/errc.h"
 #include "server/kafka/coordinator_service.h"
 #include "tests/fuzz/fuzz_fixtures.h"
+#include "tests/support/mem_file_system.h"
 #include "util/crc32c.h"
 #include "wal/errc.h"
 #include "wal/format.h"
-#include "tests/support/mem_file_system.h"
 #include "wal/write_ahead_log.h"
 
 namespace {
@@ -62,7 +62,8 @@ std::vector<bytes> split_files(std::span<const std::byte> in) {
   std::vector<bytes> files;
   for (size_t k = 0; k < starts.size(); ++k) {
     const size_t end = k + 1 < starts.size() ? starts[k + 1] : in.size();
-    files.emplace_back(in.begin() + static_cast<std::ptrdiff_t>(starts[k]), in.begin() + static_cast<std::ptrdiff_t>(end));
+    files.emplace_back(in.begin() + static_cast<std::ptrdiff_t>(starts[k]),
+                       in.begin() + static_cast<std::ptrdiff_t>(end));
   }
   return files;
 }
@@ -89,7 +90,9 @@ void repair(std::vector<bytes>& files, bool lsns, bool crcs) {
     for_each_framed(f, [&](std::byte* r, uint32_t len) {
       if (lsns) F::put_u64(r + F::record_lsn_at, next);
       ++next;
-      if (crcs) F::put_u32(r + F::record_crc_at, util::crc32c::value(r + F::record_crc_covered_from, F::record_header_size - F::record_crc_covered_from + len));
+      if (crcs)
+        F::put_u32(r + F::record_crc_at, util::crc32c::value(r + F::record_crc_covered_from,
+                                                             F::record_header_size - F::record_crc_covered_from + len));
     });
     if (crcs && f.size() >= F::segment_header_size)
       F::put_u32(f.data() + F::segment_crc_at, util::crc32c::value(f.data(), F::segment_crc_at));
@@ -216,7 +219,8 @@ void wal_mode(const std::vector<bytes>& files, bool append_and_reopen) {
   // A record appended after recovery, then a second start over the same directory.
   static const bytes extra = {std::byte{'k'}, std::byte{'a'}, std::byte{'i'}, std::byte{'r'}, std::byte{'o'}};
   std::promise<wal::result<wal::appended>> done;
-  if (!(*w)->append(7, 1, wal::payload{nullptr, extra}, [&](const wal::result<wal::appended>& r) { done.set_value(r); }))
+  if (!(*w)->append(7, 1, wal::payload{nullptr, extra},
+                    [&](const wal::result<wal::appended>& r) { done.set_value(r); }))
     std::abort();  // a healthy, empty queue takes it
   const auto appended = done.get_future().get();
   if (!appended || appended->lsn != expect) std::abort();
@@ -277,9 +281,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t flags = data[0];
   auto files = split_files(std::span(reinterpret_cast<const std::byte*>(data) + 1, size - 1));
   repair(files, flags & 0x02, flags & 0x04);
-  if (flags & 0x01)
-    engine_mode(files);
-  else
-    wal_mode(files, flags & 0x08);
+  if (flags & 0x01) engine_mode(files);
+  else wal_mode(files, flags & 0x08);
   return 0;
 }

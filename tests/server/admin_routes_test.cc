@@ -272,7 +272,8 @@ TEST_CASE("a bad policy body is refused with 400, names the field, and changes n
 
 TEST_CASE("unknown paths are 404 and wrong methods 405", "[server][admin]") {
   admin_fixture f;
-  for (const char* path : {"/", "/v1", "/v1/produce", "/v1/produce/policy/x", "/healthz/x", "/metrics2", "/V1/STATUS"}) {
+  for (const char* path :
+       {"/", "/v1", "/v1/produce", "/v1/produce/policy/x", "/healthz/x", "/metrics2", "/V1/STATUS"}) {
     INFO(path);
     auto r = f.call("GET", path);
     CHECK(r.status == 404);

@@ -32,7 +32,6 @@ using namespace server::protocol::test;
 
 namespace {
 
-
 bytes copy_of(byte_view v) { return bytes(v.begin(), v.end()); }
 
 bool inside(const bytes& outer, byte_view inner) {
@@ -51,11 +50,10 @@ TEST_CASE("group APIs: flexible versions as Kafka defines them", "[protocol][gro
   };
   // flexibleVersions from Kafka's message definitions; OffsetDelete is "none".
   const std::vector<expect> table = {
-      {api_key::offset_commit, 8, 8},  {api_key::offset_fetch, 8, 6},
-      {api_key::join_group, 9, 6},     {api_key::heartbeat, 4, 4},
-      {api_key::leave_group, 5, 4},    {api_key::sync_group, 5, 4},
-      {api_key::describe_groups, 5, 5}, {api_key::list_groups, 4, 3},
-      {api_key::delete_groups, 2, 2},  {api_key::offset_delete, 0, 32767},
+      {api_key::offset_commit, 8, 8},     {api_key::offset_fetch, 8, 6}, {api_key::join_group, 9, 6},
+      {api_key::heartbeat, 4, 4},         {api_key::leave_group, 5, 4},  {api_key::sync_group, 5, 4},
+      {api_key::describe_groups, 5, 5},   {api_key::list_groups, 4, 3},  {api_key::delete_groups, 2, 2},
+      {api_key::offset_delete, 0, 32767},
   };
   for (const auto& e : table) {
     INFO("api " << api(e.key).name);
@@ -76,17 +74,12 @@ TEST_CASE("group API decoders refuse versions outside the table", "[protocol][gr
       {api_key::sync_group, [](reader& r, std::int16_t v) { sync_group_request::decode(r, v); }},
       {api_key::heartbeat, [](reader& r, std::int16_t v) { heartbeat_request::decode(r, v); }},
       {api_key::leave_group, [](reader& r, std::int16_t v) { leave_group_request::decode(r, v); }},
-      {api_key::offset_commit,
-       [](reader& r, std::int16_t v) { offset_commit_request::decode(r, v); }},
-      {api_key::offset_fetch,
-       [](reader& r, std::int16_t v) { offset_fetch_request::decode(r, v); }},
+      {api_key::offset_commit, [](reader& r, std::int16_t v) { offset_commit_request::decode(r, v); }},
+      {api_key::offset_fetch, [](reader& r, std::int16_t v) { offset_fetch_request::decode(r, v); }},
       {api_key::list_groups, [](reader& r, std::int16_t v) { list_groups_request::decode(r, v); }},
-      {api_key::describe_groups,
-       [](reader& r, std::int16_t v) { describe_groups_request::decode(r, v); }},
-      {api_key::delete_groups,
-       [](reader& r, std::int16_t v) { delete_groups_request::decode(r, v); }},
-      {api_key::offset_delete,
-       [](reader& r, std::int16_t v) { offset_delete_request::decode(r, v); }},
+      {api_key::describe_groups, [](reader& r, std::int16_t v) { describe_groups_request::decode(r, v); }},
+      {api_key::delete_groups, [](reader& r, std::int16_t v) { delete_groups_request::decode(r, v); }},
+      {api_key::offset_delete, [](reader& r, std::int16_t v) { offset_delete_request::decode(r, v); }},
   };
   REQUIRE(decoders.size() == 10);
   // Plenty of zero bytes, so only the version check can refuse.
@@ -149,14 +142,13 @@ TEST_CASE("JoinGroup requests v0-9", "[protocol][join_group]") {
   }
 }
 
-TEST_CASE("JoinGroup v0 request exact bytes (first join, no member id)",
-          "[protocol][join_group]") {
-  const bytes buf = concat({hex({0x00, 0x01}), text("g"),       // group_id
-                            hex({0x00, 0x00, 0x27, 0x10}),      // session_timeout_ms 10000
-                            hex({0x00, 0x00}),                  // member_id ""
-                            hex({0x00, 0x08}), text("consumer"),  // protocol_type
-                            hex({0x00, 0x00, 0x00, 0x01}),      // one protocol
-                            hex({0x00, 0x05}), text("range"),   //
+TEST_CASE("JoinGroup v0 request exact bytes (first join, no member id)", "[protocol][join_group]") {
+  const bytes buf = concat({hex({0x00, 0x01}), text("g"),                 // group_id
+                            hex({0x00, 0x00, 0x27, 0x10}),                // session_timeout_ms 10000
+                            hex({0x00, 0x00}),                            // member_id ""
+                            hex({0x00, 0x08}), text("consumer"),          // protocol_type
+                            hex({0x00, 0x00, 0x00, 0x01}),                // one protocol
+                            hex({0x00, 0x05}), text("range"),             //
                             hex({0x00, 0x00, 0x00, 0x02, 0x00, 0x00})});  // metadata
   reader r(buf);
   auto req = join_group_request::decode(r, 0);
@@ -216,8 +208,7 @@ TEST_CASE("JoinGroup responses v0-9 as a client reads them", "[protocol][join_gr
   }
 }
 
-TEST_CASE("JoinGroup error responses exact bytes: null protocol name by version",
-          "[protocol][join_group]") {
+TEST_CASE("JoinGroup error responses exact bytes: null protocol name by version", "[protocol][join_group]") {
   join_group_response resp;
   resp.error = error_code::member_id_required;
   resp.member_id = "m";
@@ -229,20 +220,17 @@ TEST_CASE("JoinGroup error responses exact bytes: null protocol name by version"
                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x01}),
                                             text("m"), hex({0x00, 0x00, 0x00, 0x00})}));
   // v6: flexible, but protocol_name is still not nullable: compact "" (0x01).
-  CHECK(encode_response(resp, 6) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
-                     0x01, 0x01, 0x02}),
-                text("m"), hex({0x01, 0x00})}));
+  CHECK(encode_response(resp, 6) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
+                                                 0x01, 0x01, 0x02}),
+                                            text("m"), hex({0x01, 0x00})}));
   // v7: protocol_type and protocol_name are both compact null (0x00).
-  CHECK(encode_response(resp, 7) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
-                     0x00, 0x00, 0x01, 0x02}),
-                text("m"), hex({0x01, 0x00})}));
+  CHECK(encode_response(resp, 7) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
+                                                 0x00, 0x00, 0x01, 0x02}),
+                                            text("m"), hex({0x01, 0x00})}));
   // v9: skip_assignment (false) after leader.
-  CHECK(encode_response(resp, 9) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
-                     0x00, 0x00, 0x01, 0x00, 0x02}),
-                text("m"), hex({0x01, 0x00})}));
+  CHECK(encode_response(resp, 9) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x4f, 0xff, 0xff, 0xff, 0xff,  //
+                                                 0x00, 0x00, 0x01, 0x00, 0x02}),
+                                            text("m"), hex({0x01, 0x00})}));
 }
 
 // ---- SyncGroup ----------------------------------------------------------------------------
@@ -298,8 +286,7 @@ TEST_CASE("SyncGroup responses v0-5", "[protocol][sync_group]") {
   resp.assignment = assignment;
 
   CHECK(encode_response(resp, 0) == hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x02, 0x03}));
-  CHECK(encode_response(resp, 4) ==
-        hex({0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x00}));
+  CHECK(encode_response(resp, 4) == hex({0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x00}));
 
   for (auto v : versions_of(api_key::sync_group)) {
     INFO("version " << v);
@@ -401,8 +388,7 @@ TEST_CASE("LeaveGroup responses v0-5", "[protocol][leave_group]") {
   leave_group_response resp;
   resp.throttle_time_ms = 3;
   resp.error = error_code::none;
-  resp.members = {{"member-1", std::nullopt, error_code::none},
-                  {"", "instance-2", error_code::unknown_member_id}};
+  resp.members = {{"member-1", std::nullopt, error_code::none}, {"", "instance-2", error_code::unknown_member_id}};
 
   // v0-2 carry no members array.
   CHECK(encode_response(resp, 0) == hex({0x00, 0x00}));
@@ -511,14 +497,12 @@ TEST_CASE("OffsetCommit v7 request with a static member", "[protocol][offset_com
 TEST_CASE("OffsetCommit responses v0-8", "[protocol][offset_commit]") {
   offset_commit_response resp;
   resp.throttle_time_ms = 11;
-  resp.topics = {{"orders",
-                  {{0, error_code::none}, {1, error_code::offset_metadata_too_large}}}};
+  resp.topics = {{"orders", {{0, error_code::none}, {1, error_code::offset_metadata_too_large}}}};
 
-  CHECK(encode_response(resp, 0) ==
-        concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x06}), text("orders"),
-                hex({0x00, 0x00, 0x00, 0x02,                          //
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00,              //
-                     0x00, 0x00, 0x00, 0x01, 0x00, 0x0c})}));
+  CHECK(encode_response(resp, 0) == concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x06}), text("orders"),
+                                            hex({0x00, 0x00, 0x00, 0x02,              //
+                                                 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
+                                                 0x00, 0x00, 0x00, 0x01, 0x00, 0x0c})}));
 
   for (auto v : versions_of(api_key::offset_commit)) {
     INFO("version " << v);
@@ -604,8 +588,7 @@ TEST_CASE("OffsetFetch requests v0-8", "[protocol][offset_fetch]") {
   }
 }
 
-TEST_CASE("OffsetFetch null topics: every offset from v2, refused on v0-1",
-          "[protocol][offset_fetch]") {
+TEST_CASE("OffsetFetch null topics: every offset from v2, refused on v0-1", "[protocol][offset_fetch]") {
   for (auto v : versions_of(api_key::offset_fetch)) {
     if (v >= 8) continue;
     INFO("version " << v);
@@ -634,24 +617,23 @@ TEST_CASE("OffsetFetch responses v0-8", "[protocol][offset_fetch]") {
   offset_fetch_response::group g;
   g.group_id = "group-1";
   g.error = error_code::none;
-  g.topics = {{"orders",
-               {{0, 42, 3, "meta", error_code::none},
-                {1, -1, -1, std::nullopt, error_code::unknown_topic_or_partition}}}};
+  g.topics = {
+      {"orders",
+       {{0, 42, 3, "meta", error_code::none}, {1, -1, -1, std::nullopt, error_code::unknown_topic_or_partition}}}};
   offset_fetch_response resp;
   resp.throttle_time_ms = 4;
   resp.groups = {g};
 
   SECTION("v1 exact bytes: no throttle, no top-level error") {
     offset_fetch_response small;
-    small.groups = {{"group-1", {{"t", {{2, 9, 1, std::nullopt, error_code::none}}}},
-                     error_code::coordinator_not_available}};
-    CHECK(encode_response(small, 1) ==
-          concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("t"),
-                  hex({0x00, 0x00, 0x00, 0x01,                            // one partition
-                       0x00, 0x00, 0x00, 0x02,                            // partition_index
-                       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09,    // committed_offset
-                       0xff, 0xff,                                        // metadata null
-                       0x00, 0x00})}));                                   // error_code
+    small.groups = {
+        {"group-1", {{"t", {{2, 9, 1, std::nullopt, error_code::none}}}}, error_code::coordinator_not_available}};
+    CHECK(encode_response(small, 1) == concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("t"),
+                                               hex({0x00, 0x00, 0x00, 0x01,                          // one partition
+                                                    0x00, 0x00, 0x00, 0x02,                          // partition_index
+                                                    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09,  // committed_offset
+                                                    0xff, 0xff,                                      // metadata null
+                                                    0x00, 0x00})}));                                 // error_code
     // v2 appends the top-level error code.
     bytes v2 = encode_response(small, 2);
     REQUIRE(v2.size() == encode_response(small, 1).size() + 2);
@@ -765,12 +747,11 @@ TEST_CASE("ListGroups responses v0-4", "[protocol][list_groups]") {
 
   list_groups_response one;
   one.groups = {{"g", "consumer", "Stable"}};
-  CHECK(encode_response(one, 0) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("g"),
-                hex({0x00, 0x08}), text("consumer")}));
+  CHECK(encode_response(one, 0) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("g"),
+                                           hex({0x00, 0x08}), text("consumer")}));
   CHECK(encode_response(one, 4) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("g"), hex({0x09}),
-                text("consumer"), hex({0x07}), text("Stable"), hex({0x00, 0x00})}));
+        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("g"), hex({0x09}), text("consumer"),
+                hex({0x07}), text("Stable"), hex({0x00, 0x00})}));
 
   for (auto v : versions_of(api_key::list_groups)) {
     INFO("version " << v);
@@ -819,10 +800,8 @@ TEST_CASE("DescribeGroups requests v0-5", "[protocol][describe_groups]") {
 TEST_CASE("DescribeGroups responses v0-5", "[protocol][describe_groups]") {
   const bytes metadata = hex({0x00, 0x01, 0x00, 0x00});
   const bytes assignment = hex({0x00, 0x01, 0x00, 0x00, 0x00, 0x00});
-  describe_groups_response::member m1{"member-1", std::nullopt, "client-1", "/10.0.0.1",
-                                      metadata, assignment};
-  describe_groups_response::member m2{"member-2", "instance-2", "client-2", "/10.0.0.2",
-                                      bytes{}, bytes{}};
+  describe_groups_response::member m1{"member-1", std::nullopt, "client-1", "/10.0.0.1", metadata, assignment};
+  describe_groups_response::member m2{"member-2", "instance-2", "client-2", "/10.0.0.2", bytes{}, bytes{}};
   describe_groups_response resp;
   resp.throttle_time_ms = 6;
   describe_groups_response::group stable;
@@ -841,13 +820,12 @@ TEST_CASE("DescribeGroups responses v0-5", "[protocol][describe_groups]") {
   describe_groups_response just_dead;
   just_dead.groups = {dead};
   CHECK(encode_response(just_dead, 0) ==
-        concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x45, 0x00, 0x04}), text("gone"),
-                hex({0x00, 0x04}), text("Dead"),
+        concat({hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x45, 0x00, 0x04}), text("gone"), hex({0x00, 0x04}), text("Dead"),
                 hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00})}));
   // v3 appends authorized_operations, INT32_MIN when not asked for.
   CHECK(encode_response(just_dead, 3) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x45, 0x00, 0x04}),
-                text("gone"), hex({0x00, 0x04}), text("Dead"),
+        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x45, 0x00, 0x04}), text("gone"),
+                hex({0x00, 0x04}), text("Dead"),
                 hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00})}));
 
   for (auto v : versions_of(api_key::describe_groups)) {
@@ -923,8 +901,8 @@ TEST_CASE("DeleteGroups responses v0-2", "[protocol][delete_groups]") {
         concat({hex({0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01}), text("g"),
                 hex({0x00, 0x00, 0x00, 0x04}), text("busy"), hex({0x00, 0x44})}));
   CHECK(encode_response(resp, 2) ==
-        concat({hex({0x00, 0x00, 0x00, 0x02, 0x03, 0x02}), text("g"), hex({0x00, 0x00, 0x00, 0x05}),
-                text("busy"), hex({0x00, 0x44, 0x00, 0x00})}));
+        concat({hex({0x00, 0x00, 0x00, 0x02, 0x03, 0x02}), text("g"), hex({0x00, 0x00, 0x00, 0x05}), text("busy"),
+                hex({0x00, 0x44, 0x00, 0x00})}));
 
   for (auto v : versions_of(api_key::delete_groups)) {
     INFO("version " << v);
@@ -978,8 +956,7 @@ TEST_CASE("OffsetDelete v0 response exact bytes", "[protocol][offset_delete]") {
 
   // error_code comes before throttle_time_ms in this API.
   CHECK(encode_response(resp, 0) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01}),
-                text("t"),
+        concat({hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("t"),
                 hex({0x00, 0x00, 0x00, 0x02,              //
                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
                      0x00, 0x00, 0x00, 0x01, 0x00, 0x56})}));

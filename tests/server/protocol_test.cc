@@ -36,9 +36,7 @@ bytes pattern(std::size_t n, int seed) {
   return out;
 }
 
-std::string as_string(byte_view v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
-}
+std::string as_string(byte_view v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size()); }
 
 uuid make_uuid(int seed) {
   uuid u{};
@@ -60,8 +58,8 @@ TEST_CASE("fixed-width integers are big-endian and round trip", "[protocol][wire
   w.write_uint32(0xfffffffe);
   w.write_bool(true);
   w.write_bool(false);
-  REQUIRE(buf == hex({0xfe, 0x01, 0x02, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04, 0x05,
-                      0x06, 0x07, 0x08, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x00}));
+  REQUIRE(buf == hex({0xfe, 0x01, 0x02, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x02, 0x03, 0x04,
+                      0x05, 0x06, 0x07, 0x08, 0xff, 0xff, 0xff, 0xfe, 0x01, 0x00}));
   reader r(buf);
   CHECK(r.read_int8() == -2);
   CHECK(r.read_int16() == 0x0102);
@@ -182,8 +180,8 @@ TEST_CASE("classic and compact strings round trip", "[protocol][wire]") {
   w.write_compact_string("hello");
   w.write_compact_nullable_string(std::nullopt);
   w.write_compact_string("");
-  REQUIRE(buf == concat({hex({0x00, 0x03}), text("abc"), hex({0xff, 0xff}), hex({0x00, 0x00}),
-                         hex({0x06}), text("hello"), hex({0x00}), hex({0x01})}));
+  REQUIRE(buf == concat({hex({0x00, 0x03}), text("abc"), hex({0xff, 0xff}), hex({0x00, 0x00}), hex({0x06}),
+                         text("hello"), hex({0x00}), hex({0x01})}));
   reader r(buf);
   CHECK(r.read_string() == "abc");
   CHECK(r.read_nullable_string() == std::nullopt);
@@ -397,8 +395,7 @@ TEST_CASE("request header v1 and v2 decode", "[protocol][header]") {
   }
 }
 
-TEST_CASE("response header: tagged section only for flexible non-ApiVersions",
-          "[protocol][header]") {
+TEST_CASE("response header: tagged section only for flexible non-ApiVersions", "[protocol][header]") {
   auto enc = [](std::int16_t key, std::int16_t version) {
     bytes buf;
     writer w(buf);
@@ -428,9 +425,9 @@ TEST_CASE("error code names", "[protocol]") {
 TEST_CASE("ApiVersions v3 request as librdkafka 2.0.2 sends it", "[protocol][api_versions]") {
   // Size prefix, header v2 (key 18, version 3, correlation id 1, client id "rdkafka" as a
   // classic string, empty tags), body (compact "librdkafka", compact "2.0.2", empty tags).
-  bytes frame = hex({0x00, 0x00, 0x00, 0x24, 0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,
-                     0x00, 0x07, 'r', 'd', 'k', 'a', 'f', 'k', 'a', 0x00, 0x0b, 'l', 'i', 'b',
-                     'r', 'd', 'k', 'a', 'f', 'k', 'a', 0x06, '2', '.', '0', '.', '2', 0x00});
+  bytes frame = hex({0x00, 0x00, 0x00, 0x24, 0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07,
+                     'r',  'd',  'k',  'a',  'f',  'k',  'a',  0x00, 0x0b, 'l',  'i',  'b',  'r',  'd',
+                     'k',  'a',  'f',  'k',  'a',  0x06, '2',  '.',  '0',  '.',  '2',  0x00});
   reader size_reader(frame);
   REQUIRE(static_cast<std::size_t>(size_reader.read_int32()) == frame.size() - 4);
   reader r(byte_view(frame).subspan(4));
@@ -488,8 +485,7 @@ TEST_CASE("ApiVersions responses exact bytes", "[protocol][api_versions]") {
     api_versions_response refuse;
     refuse.error = error_code::unsupported_version;
     refuse.api_keys = {{18, 0, 3}};
-    CHECK(encode_response(refuse, 0) ==
-          hex({0x00, 0x23, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03}));
+    CHECK(encode_response(refuse, 0) == hex({0x00, 0x23, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x00, 0x00, 0x00, 0x03}));
   }
 }
 
@@ -511,8 +507,7 @@ TEST_CASE("ApiVersions advertises the api table", "[protocol][api_versions]") {
 
 namespace {
 
-bytes encode_metadata_request(std::int16_t v,
-                              const std::optional<std::vector<std::string>>& topics) {
+bytes encode_metadata_request(std::int16_t v, const std::optional<std::vector<std::string>>& topics) {
   const bool flex = v >= 9;
   bytes buf;
   writer w(buf);
@@ -1129,8 +1124,8 @@ TEST_CASE("CreateTopics responses v0 and v7", "[protocol][create_topics]") {
   t.error_message = "Topic 'new-topic' already exists.";
   t.num_partitions = 3;
   t.replication_factor = 1;
-  t.configs = std::vector<create_topics_response::config>{
-      {"cleanup.policy", "delete", false, config_source_default, false}};
+  t.configs =
+      std::vector<create_topics_response::config>{{"cleanup.policy", "delete", false, config_source_default, false}};
   resp.topics = {t};
   resp.throttle_time_ms = 0;
 

@@ -30,15 +30,13 @@ using namespace server::protocol::test;
 
 namespace {
 
-
 constexpr std::int64_t pid = 0x0102030405060708;
 
 }  // namespace
 
 // ---- table --------------------------------------------------------------------------------
 
-TEST_CASE("transaction APIs: versions and flexible versions as Kafka defines them",
-          "[protocol][txn]") {
+TEST_CASE("transaction APIs: versions and flexible versions as Kafka defines them", "[protocol][txn]") {
   struct expect {
     api_key key;
     std::int16_t id;
@@ -69,21 +67,14 @@ TEST_CASE("transaction API decoders refuse versions outside the table", "[protoc
     decode_fn decode;
   };
   const std::vector<entry> decoders = {
-      {api_key::init_producer_id,
-       [](reader& r, std::int16_t v) { init_producer_id_request::decode(r, v); }},
-      {api_key::add_partitions_to_txn,
-       [](reader& r, std::int16_t v) { add_partitions_to_txn_request::decode(r, v); }},
-      {api_key::add_offsets_to_txn,
-       [](reader& r, std::int16_t v) { add_offsets_to_txn_request::decode(r, v); }},
+      {api_key::init_producer_id, [](reader& r, std::int16_t v) { init_producer_id_request::decode(r, v); }},
+      {api_key::add_partitions_to_txn, [](reader& r, std::int16_t v) { add_partitions_to_txn_request::decode(r, v); }},
+      {api_key::add_offsets_to_txn, [](reader& r, std::int16_t v) { add_offsets_to_txn_request::decode(r, v); }},
       {api_key::end_txn, [](reader& r, std::int16_t v) { end_txn_request::decode(r, v); }},
-      {api_key::txn_offset_commit,
-       [](reader& r, std::int16_t v) { txn_offset_commit_request::decode(r, v); }},
-      {api_key::describe_producers,
-       [](reader& r, std::int16_t v) { describe_producers_request::decode(r, v); }},
-      {api_key::describe_transactions,
-       [](reader& r, std::int16_t v) { describe_transactions_request::decode(r, v); }},
-      {api_key::list_transactions,
-       [](reader& r, std::int16_t v) { list_transactions_request::decode(r, v); }},
+      {api_key::txn_offset_commit, [](reader& r, std::int16_t v) { txn_offset_commit_request::decode(r, v); }},
+      {api_key::describe_producers, [](reader& r, std::int16_t v) { describe_producers_request::decode(r, v); }},
+      {api_key::describe_transactions, [](reader& r, std::int16_t v) { describe_transactions_request::decode(r, v); }},
+      {api_key::list_transactions, [](reader& r, std::int16_t v) { list_transactions_request::decode(r, v); }},
   };
   REQUIRE(decoders.size() == 8);
   // Plenty of zero bytes, so only the version check can refuse.
@@ -124,8 +115,7 @@ TEST_CASE("InitProducerId requests v0-4", "[protocol][init_producer_id]") {
   }
 }
 
-TEST_CASE("InitProducerId request exact bytes: idempotent producer, v0 and v4",
-          "[protocol][init_producer_id]") {
+TEST_CASE("InitProducerId request exact bytes: idempotent producer, v0 and v4", "[protocol][init_producer_id]") {
   // v0: transactional_id null (int16 -1), transaction_timeout_ms 60000.
   {
     const bytes buf = hex({0xff, 0xff, 0x00, 0x00, 0xea, 0x60});
@@ -139,8 +129,8 @@ TEST_CASE("InitProducerId request exact bytes: idempotent producer, v0 and v4",
   }
   // v4: compact null (0x00), timeout, producer_id -1, producer_epoch -1, no tags.
   {
-    const bytes buf = hex({0x00, 0x00, 0x00, 0xea, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                           0xff, 0xff, 0xff, 0xff, 0x00});
+    const bytes buf =
+        hex({0x00, 0x00, 0x00, 0xea, 0x60, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00});
     reader r(buf);
     auto req = init_producer_id_request::decode(r, 4);
     CHECK(r.remaining() == 0);
@@ -165,11 +155,9 @@ TEST_CASE("InitProducerId responses v0-4", "[protocol][init_producer_id]") {
   resp.producer_id = 4000;
   resp.producer_epoch = 0;
   CHECK(encode_response(resp, 0) == hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
-                                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xa0,
-                                          0x00, 0x00}));
+                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xa0, 0x00, 0x00}));
   CHECK(encode_response(resp, 2) == hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
-                                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xa0,
-                                          0x00, 0x00, 0x00}));
+                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0xa0, 0x00, 0x00, 0x00}));
 
   init_producer_id_response refused;
   refused.throttle_time_ms = 3;
@@ -224,17 +212,15 @@ TEST_CASE("AddPartitionsToTxn requests v0-3", "[protocol][add_partitions_to_txn]
     CHECK(req.topics[0].name == "orders");
     CHECK(req.topics[0].partitions == std::vector<std::int32_t>{0, 5});
     CHECK(req.topics[1].name == "payments");
-    CHECK(req.topics[1].partitions ==
-          std::vector<std::int32_t>{std::numeric_limits<std::int32_t>::max()});
+    CHECK(req.topics[1].partitions == std::vector<std::int32_t>{std::numeric_limits<std::int32_t>::max()});
     CHECK(req.topics[2].name == "empty");
     CHECK(req.topics[2].partitions.empty());
-    require_prefixes_throw(buf,
-                           [v](reader& pr) { add_partitions_to_txn_request::decode(pr, v); });
+    require_prefixes_throw(buf, [v](reader& pr) { add_partitions_to_txn_request::decode(pr, v); });
   }
 }
 
 TEST_CASE("AddPartitionsToTxn v3 request exact bytes", "[protocol][add_partitions_to_txn]") {
-  const bytes buf = concat({hex({0x02}), text("x"),                                  // txn id
+  const bytes buf = concat({hex({0x02}), text("x"),                                 // txn id
                             hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09}),  // pid 9
                             hex({0x00, 0x01}),                                      // epoch 1
                             hex({0x02, 0x02}), text("t"),                           // topic "t"
@@ -260,12 +246,11 @@ TEST_CASE("AddPartitionsToTxn responses v0-3", "[protocol][add_partitions_to_txn
                 hex({0x00, 0x00, 0x00, 0x02,              //
                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
                      0x00, 0x00, 0x00, 0x01, 0x00, 0x2f})}));
-  CHECK(encode_response(small, 3) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("t"),
-                hex({0x03,                                      //
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
-                     0x00, 0x00, 0x00, 0x01, 0x00, 0x2f, 0x00,  //
-                     0x00, 0x00})}));
+  CHECK(encode_response(small, 3) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("t"),
+                                             hex({0x03,                                      //
+                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
+                                                  0x00, 0x00, 0x00, 0x01, 0x00, 0x2f, 0x00,  //
+                                                  0x00, 0x00})}));
 
   add_partitions_to_txn_response resp;
   resp.throttle_time_ms = 8;
@@ -367,7 +352,7 @@ TEST_CASE("EndTxn requests v0-3", "[protocol][end_txn]") {
 }
 
 TEST_CASE("EndTxn v0 request exact bytes", "[protocol][end_txn]") {
-  const bytes buf = concat({hex({0x00, 0x01}), text("x"),                            //
+  const bytes buf = concat({hex({0x00, 0x01}), text("x"),                           //
                             hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00}),  // pid
                             hex({0x00, 0x04}),                                      // epoch
                             hex({0x01})});                                          // commit
@@ -458,11 +443,11 @@ TEST_CASE("TxnOffsetCommit requests v0-3", "[protocol][txn_offset_commit]") {
 }
 
 TEST_CASE("TxnOffsetCommit v0 request exact bytes", "[protocol][txn_offset_commit]") {
-  const bytes buf = concat({hex({0x00, 0x01}), text("x"),                            // txn id
-                            hex({0x00, 0x01}), text("g"),                            // group
+  const bytes buf = concat({hex({0x00, 0x01}), text("x"),                           // txn id
+                            hex({0x00, 0x01}), text("g"),                           // group
                             hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02}),  // pid
                             hex({0x00, 0x00}),                                      // epoch
-                            hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("t"),    // topic
+                            hex({0x00, 0x00, 0x00, 0x01, 0x00, 0x01}), text("t"),   // topic
                             hex({0x00, 0x00, 0x00, 0x01,                            //
                                  0x00, 0x00, 0x00, 0x04,                            // part 4
                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a,    // offset 42
@@ -493,12 +478,11 @@ TEST_CASE("TxnOffsetCommit responses v0-3", "[protocol][txn_offset_commit]") {
                 hex({0x00, 0x00, 0x00, 0x02,              //
                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
                      0x00, 0x00, 0x00, 0x03, 0x00, 0x19})}));
-  CHECK(encode_response(small, 3) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("t"),
-                hex({0x03,                                      //
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
-                     0x00, 0x00, 0x00, 0x03, 0x00, 0x19, 0x00,  //
-                     0x00, 0x00})}));
+  CHECK(encode_response(small, 3) == concat({hex({0x00, 0x00, 0x00, 0x00, 0x02, 0x02}), text("t"),
+                                             hex({0x03,                                      //
+                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  //
+                                                  0x00, 0x00, 0x00, 0x03, 0x00, 0x19, 0x00,  //
+                                                  0x00, 0x00})}));
 
   txn_offset_commit_response resp;
   resp.throttle_time_ms = 12;
@@ -574,31 +558,29 @@ TEST_CASE("DescribeProducers v0 response", "[protocol][describe_producers]") {
   p.current_txn_start_offset = -1;
   describe_producers_response small;
   small.topics = {{"t", {{0, error_code::none, std::nullopt, {p}}}}};
-  CHECK(encode_response(small, 0) ==
-        concat({hex({0x00, 0x00, 0x00, 0x00,  // throttle_time_ms
-                     0x02, 0x02}),            // one topic, name "t"
-                text("t"),
-                hex({0x02,                                            // one partition
-                     0x00, 0x00, 0x00, 0x00,                          // partition_index
-                     0x00, 0x00,                                      // error_code
-                     0x00,                                            // error_message null
-                     0x02,                                            // one producer
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,  // producer_id
-                     0x00, 0x00, 0x00, 0x02,                          // producer_epoch: int32
-                     0x00, 0x00, 0x00, 0x09,                          // last_sequence
-                     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // last_timestamp
-                     0xff, 0xff, 0xff, 0xff,                          // coordinator_epoch
-                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  // current_txn_start
-                     0x00, 0x00, 0x00, 0x00})}));  // producer, partition, topic, top tags
+  CHECK(encode_response(small, 0) == concat({hex({0x00, 0x00, 0x00, 0x00,  // throttle_time_ms
+                                                  0x02, 0x02}),            // one topic, name "t"
+                                             text("t"),
+                                             hex({0x02,                                            // one partition
+                                                  0x00, 0x00, 0x00, 0x00,                          // partition_index
+                                                  0x00, 0x00,                                      // error_code
+                                                  0x00,                                            // error_message null
+                                                  0x02,                                            // one producer
+                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,  // producer_id
+                                                  0x00, 0x00, 0x00, 0x02,  // producer_epoch: int32
+                                                  0x00, 0x00, 0x00, 0x09,  // last_sequence
+                                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe8,  // last_timestamp
+                                                  0xff, 0xff, 0xff, 0xff,                          // coordinator_epoch
+                                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  // current_txn_start
+                                                  0x00, 0x00, 0x00, 0x00})}));  // producer, partition, topic, top tags
 
   describe_producers_response resp;
   resp.throttle_time_ms = 5;
   describe_producers_response::producer in_txn{pid, 70000, 41, 1700000000000, 3, 1234};
-  resp.topics = {
-      {"orders",
-       {{0, error_code::none, std::nullopt, {p, in_txn}},
-        {7, error_code::not_leader_or_follower, "partition 7 is not here", {}}}},
-      {"gone", {{0, error_code::unknown_topic_or_partition, std::nullopt, {}}}}};
+  resp.topics = {{"orders",
+                  {{0, error_code::none, std::nullopt, {p, in_txn}},
+                   {7, error_code::not_leader_or_follower, "partition 7 is not here", {}}}},
+                 {"gone", {{0, error_code::unknown_topic_or_partition, std::nullopt, {}}}}};
   bytes out = encode_response(resp, 0);
   reader r(out);
   CHECK(r.read_int32() == 5);
@@ -690,7 +672,7 @@ TEST_CASE("DescribeTransactions v0 response", "[protocol][describe_transactions]
                      0x02, 0x02}),                                    // one topic, "t"
                 text("t"),
                 hex({0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,  // []int32, no tags
-                     0x00, 0x00, 0x00})}));  // topic, transaction, top tags
+                     0x00, 0x00, 0x00})}));                                 // topic, transaction, top tags
 
   describe_transactions_response::transaction missing;
   missing.error = error_code::transactional_id_not_found;
@@ -787,9 +769,8 @@ TEST_CASE("ListTransactions responses v0-1", "[protocol][list_transactions]") {
       concat({hex({0x00, 0x00, 0x00, 0x00,  // throttle_time_ms
                    0x00, 0x00,              // error_code
                    0x02, 0x06}),            // one unknown state filter
-              text("Bogus"), hex({0x02, 0x02}), text("x"),
-              hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x08}), text("Ongoing"),
-              hex({0x00, 0x00})});  // transaction, top tags
+              text("Bogus"), hex({0x02, 0x02}), text("x"), hex({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x08}),
+              text("Ongoing"), hex({0x00, 0x00})});  // transaction, top tags
   // v1 changes only the request.
   CHECK(encode_response(small, 0) == expected);
   CHECK(encode_response(small, 1) == expected);

@@ -27,7 +27,8 @@ class mem_writable final : public writable_file {
   result<void> append(std::span<const std::byte> data) override {
     size_t keep = 0;
     auto fault = fs_->next_write(&keep);
-    if (fault == mem_file_system::write_fault::fail) return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
+    if (fault == mem_file_system::write_fault::fail)
+      return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
     std::lock_guard lock(f_->mu);
     if (fault == mem_file_system::write_fault::tear) {
       keep = std::min(keep, data.size());

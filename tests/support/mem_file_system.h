@@ -31,7 +31,7 @@ class mem_file_system final : public file_system {
   // Fault injection. Counts start at 1 and include every write/sync made after the call.
   void fail_nth_write(uint64_t n);
   void fail_nth_sync(uint64_t n);
-  void fail_syncs_from_nth(uint64_t n);  // that sync and every later one fail (a dying disk)
+  void fail_syncs_from_nth(uint64_t n);                // that sync and every later one fail (a dying disk)
   void tear_nth_write(uint64_t n, size_t keep_bytes);  // that write lands keep_bytes, then fails
   // Simulated power loss: every file keeps only its synced prefix.
   void crash();
@@ -51,11 +51,11 @@ class mem_file_system final : public file_system {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<file>> files_;  // guarded by mu_
-  std::optional<uint64_t> fail_write_at_;                // guarded by mu_
-  std::optional<uint64_t> fail_sync_at_;                 // guarded by mu_
-  std::optional<uint64_t> fail_syncs_from_;              // guarded by mu_
-  std::optional<uint64_t> tear_write_at_;                // guarded by mu_
-  size_t tear_keep_ = 0;                                 // guarded by mu_
+  std::optional<uint64_t> fail_write_at_;               // guarded by mu_
+  std::optional<uint64_t> fail_sync_at_;                // guarded by mu_
+  std::optional<uint64_t> fail_syncs_from_;             // guarded by mu_
+  std::optional<uint64_t> tear_write_at_;               // guarded by mu_
+  size_t tear_keep_ = 0;                                // guarded by mu_
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> syncs_{0};
 };

@@ -1,10 +1,10 @@
 // The controller on synthetic traces: driven by the produce-path simulator in simulated time,
 // against the targets of BRIEF.md ("What the tuner must achieve"), and fed hand-made samples.
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 #include "tests/tuner/sim_util.h"
 #include "tuner/controller.h"
@@ -31,7 +31,8 @@ void check_sane(const result& r) {
   size_t bad = 0;
   const trace_point* first = nullptr;
   for (auto& t : r.trace) {
-    if (t.min_batches < 1 || t.linger > 20ms || t.linger < duration{0} || t.reason.empty() || t.rule == tuner::rule::none) {
+    if (t.min_batches < 1 || t.linger > 20ms || t.linger < duration{0} || t.reason.empty() ||
+        t.rule == tuner::rule::none) {
       if (!first) first = &t;
       ++bad;
     }
@@ -284,8 +285,7 @@ tuner::time_point feed_cohort(tuner::controller& c, tuner::time_point t, uint32_
                               duration length) {
   const auto end = t + length;
   while (t < end) {
-    for (uint32_t i = 0; i < producers; ++i)
-      c.observe(tuner::request_sample{t, 1, 256, rt});
+    for (uint32_t i = 0; i < producers; ++i) c.observe(tuner::request_sample{t, 1, 256, rt});
     const auto done = t + sync;
     c.observe(tuner::group_sample{done, producers, 256ull * producers, sync, 5us, 0us, rt});
     for (uint32_t i = 0; i < producers; ++i) c.observe(tuner::ack_sample{done, 1, sync});

@@ -8,8 +8,8 @@
 namespace tuner::sim::test {
 
 // C closed-loop producers, client round trip R ± 20%, sync F ± 20%.
-inline scenario closed(uint32_t producers, duration round_trip, duration sync, duration length = std::chrono::seconds(4),
-                       duration warmup = std::chrono::seconds(1)) {
+inline scenario closed(uint32_t producers, duration round_trip, duration sync,
+                       duration length = std::chrono::seconds(4), duration warmup = std::chrono::seconds(1)) {
   scenario s;
   s.offered.producers = producers;
   s.offered.round_trip = {round_trip, 0.2};
@@ -43,7 +43,8 @@ struct comparison {
 };
 
 inline comparison compare(const scenario& s) {
-  return {run_with(s, low_latency()), run_with(s, balanced()), run_with(s, high_throughput()), run_with(s, auto_tuned())};
+  return {run_with(s, low_latency()), run_with(s, balanced()), run_with(s, high_throughput()),
+          run_with(s, auto_tuned())};
 }
 
 // The decisions made in [from, to].
@@ -55,7 +56,8 @@ inline std::vector<trace_point> decisions(const result& r, duration from, durati
 }
 
 // Acknowledged requests per second over the timeline buckets (of the default 100 ms) in [from, to).
-inline double throughput(const result& r, duration from, duration to, duration bucket = std::chrono::milliseconds(100)) {
+inline double throughput(const result& r, duration from, duration to,
+                         duration bucket = std::chrono::milliseconds(100)) {
   uint64_t acks = 0, n = 0;
   for (auto& b : r.timeline)
     if (b.start >= from && b.start + bucket <= to) {

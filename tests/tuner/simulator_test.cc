@@ -110,7 +110,7 @@ TEST_CASE("a group takes at most caps.max_records batches", "[tuner][sim]") {
 
 TEST_CASE("sync time grows with the bytes in the group", "[tuner][sim]") {
   auto s = closed(1, 100us, 1ms, 2s, 500ms);
-  s.sync = {1ms, 2ms, 0.0};            // + 2 ms per MiB
+  s.sync = {1ms, 2ms, 0.0};             // + 2 ms per MiB
   s.offered.message_bytes = 512 << 10;  // half a MiB per batch: sync 2 ms
   s.write = {duration{0}, duration{0}};
   const auto r = run_with(s, low_latency());

@@ -29,9 +29,7 @@ void check_vectors(crc_fn f) {
 
 }  // namespace
 
-TEST_CASE("portable crc32c matches the published vectors", "[wal][crc32c]") {
-  check_vectors(&crc32c::extend_portable);
-}
+TEST_CASE("portable crc32c matches the published vectors", "[wal][crc32c]") { check_vectors(&crc32c::extend_portable); }
 
 TEST_CASE("hardware crc32c matches the published vectors", "[wal][crc32c]") {
   if (!crc32c::hardware_available()) {

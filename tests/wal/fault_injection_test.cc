@@ -2,9 +2,9 @@
 // a crash keeps exactly what was synced.
 #include <catch2/catch.hpp>
 
+#include "tests/support/mem_file_system.h"
 #include "tests/wal/test_util.h"
 #include "wal/errc.h"
-#include "tests/support/mem_file_system.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -201,8 +201,7 @@ TEST_CASE("a failed write that landed part of its group is cut back too", "[wal]
   CHECK(replay_all(**w) == t.acked);
 }
 
-TEST_CASE("a group that rolled to a new segment and then failed leaves neither segment holding it",
-          "[wal][fault]") {
+TEST_CASE("a group that rolled to a new segment and then failed leaves neither segment holding it", "[wal][fault]") {
   auto o = mem_options();
   o.segment_bytes = 400;  // a few records per segment: the doomed group rolls
   for (int failing_sync : {1, 2, 3}) {

@@ -7,10 +7,10 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/mem_file_system.h"
 #include "tests/wal/sync_tracking_file_system.h"
 #include "tests/wal/test_util.h"
 #include "wal/errc.h"
-#include "tests/support/mem_file_system.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -71,17 +71,18 @@ TEST_CASE("each group is synced exactly once and completions run in log order", 
     ts.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
         auto done = waiter.make();
-        auto q = w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + ":" + std::to_string(i)),
-                  [&, done](const result<appended>& r) {
-                    REQUIRE(r);
-                    if (!fs->covers("/wal", *r)) not_durable++;
-                    {
-                      std::lock_guard lock(order_mu);
-                      completion_order.push_back(r->lsn);
-                    }
-                    done(r);
-                  },
-                  when_full::wait);
+        auto q = w->append(
+            static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + ":" + std::to_string(i)),
+            [&, done](const result<appended>& r) {
+              REQUIRE(r);
+              if (!fs->covers("/wal", *r)) not_durable++;
+              {
+                std::lock_guard lock(order_mu);
+                completion_order.push_back(r->lsn);
+              }
+              done(r);
+            },
+            when_full::wait);
         if (!q) done(fail(q.error()));  // refused at once: counted as failed
       }
     });
@@ -209,10 +210,13 @@ TEST_CASE("the queue is bounded in bytes: fail reports queue_full, wait blocks",
 
   std::atomic<bool> waited_done{false};
   std::thread blocked([&] {
-    CHECK(w->append(0, 1, make_payload(std::string(100, 'w')), [&](const result<appended>& r) {
-      CHECK(r);
-      waited_done = true;
-    }, when_full::wait));
+    CHECK(w->append(
+        0, 1, make_payload(std::string(100, 'w')),
+        [&](const result<appended>& r) {
+          CHECK(r);
+          waited_done = true;
+        },
+        when_full::wait));
   });
   std::this_thread::sleep_for(20ms);
   CHECK_FALSE(waited_done);
@@ -253,7 +257,7 @@ TEST_CASE("close flushes what is queued with reason shutdown, later appends are 
 TEST_CASE("many threads appending with durable acks all land, exactly once", "[wal][group_commit][stress]") {
   auto fs = std::make_shared<sync_tracking_file_system>();
   auto o = mem_options();
-  o.segment_bytes = 64 << 10;  // several rolls during the run
+  o.segment_bytes = 64 << 10;    // several rolls during the run
   o.max_queue_bytes = 16 << 10;  // and appenders held back by the bound
   std::set<std::string> expected;
   {
@@ -267,13 +271,14 @@ TEST_CASE("many threads appending with durable acks all land, exactly once", "[w
       ts.emplace_back([&, t] {
         for (int i = 0; i < per_thread; ++i) {
           auto done = waiter.make();
-          auto q = w->append(static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + "/" + std::to_string(i)),
-                    [&, done](const result<appended>& r) {
-                      if (r && !fs->covers("/wal", *r)) not_durable++;
-                      if (r && r->lsn != next_lsn.fetch_add(1, std::memory_order_relaxed)) out_of_order++;
-                      done(r);
-                    },
-                    when_full::wait);
+          auto q = w->append(
+              static_cast<uint32_t>(t), 1, make_payload(std::to_string(t) + "/" + std::to_string(i)),
+              [&, done](const result<appended>& r) {
+                if (r && !fs->covers("/wal", *r)) not_durable++;
+                if (r && r->lsn != next_lsn.fetch_add(1, std::memory_order_relaxed)) out_of_order++;
+                done(r);
+              },
+              when_full::wait);
           if (!q) done(fail(q.error()));
         }
       });

@@ -2,11 +2,11 @@
 // written in both modes.
 #include <catch2/catch.hpp>
 
-#include "tests/wal/test_util.h"
-#include "wal/errc.h"
-#include "util/endian.h"
-#include "wal/format.h"
 #include "tests/support/mem_file_system.h"
+#include "tests/wal/test_util.h"
+#include "util/endian.h"
+#include "wal/errc.h"
+#include "wal/format.h"
 
 using namespace wal;
 using namespace wal::test;
@@ -97,9 +97,7 @@ TEST_CASE("a bad checksum or bad length in the newest segment truncates the tail
 
   SECTION("payload byte flipped") { bytes[off + format::record_header_size] ^= std::byte{0x40}; }
   SECTION("length made huge") { util::le::put_u32(bytes.data() + off + 4, 0x7fffffff); }
-  SECTION("length off by one") {
-    util::le::put_u32(bytes.data() + off + 4, static_cast<uint32_t>(recs[3].size() + 1));
-  }
+  SECTION("length off by one") { util::le::put_u32(bytes.data() + off + 4, static_cast<uint32_t>(recs[3].size() + 1)); }
   auto damaged = std::make_shared<mem_file_system>();
   damaged->set_contents(first_segment, bytes);
   auto w = write_ahead_log::open(mem_options(), damaged);
@@ -139,8 +137,8 @@ TEST_CASE("corruption inside a sealed segment is an error naming the segment and
   auto w = write_ahead_log::open(o, fs);
   REQUIRE_FALSE(w);
   CHECK(w.error() == errc::corrupt_segment);
-  CHECK_THAT(w.error().message(), Catch::Contains(format::segment_name(0)) && Catch::Contains("byte 24") &&
-                          Catch::Contains("checksum"));
+  CHECK_THAT(w.error().message(),
+             Catch::Contains(format::segment_name(0)) && Catch::Contains("byte 24") && Catch::Contains("checksum"));
   // Nothing was truncated: the operator decides what to do with a damaged sealed segment.
   CHECK(fs->contents(first_segment) == bytes);
 }

@@ -9,8 +9,8 @@
 #include <mutex>
 #include <string>
 
-#include "wal/format.h"
 #include "tests/support/mem_file_system.h"
+#include "wal/format.h"
 #include "wal/write_ahead_log.h"
 
 namespace wal::test {
@@ -29,7 +29,8 @@ class sync_tracking_file_system final : public file_system {
   }
   // Whether the record `a` (completed by `dir`'s log) lies inside the durable prefix of its segment.
   bool covers(const std::string& dir, const appended& a) const {
-    return durable(dir + "/" + format::segment_name(a.pos.segment)) >= a.pos.offset + format::record_header_size + a.size;
+    return durable(dir + "/" + format::segment_name(a.pos.segment)) >=
+           a.pos.offset + format::record_header_size + a.size;
   }
 
   // Syncs that begin from now on wait at the gate (after noting what they cover) until release.

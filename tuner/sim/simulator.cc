@@ -45,8 +45,8 @@ struct event {
 
 // A producer (closed loop) or a connection (open loop): what the server knows of it.
 struct client {
-  bool active = false;     // closed loop: sends again after its ack
-  bool busy = false;       // closed loop: a send is scheduled or a request is in flight
+  bool active = false;  // closed loop: sends again after its ack
+  bool busy = false;    // closed loop: a send is scheduled or a request is in flight
   std::optional<time_point> last_answer;
 };
 
@@ -203,10 +203,11 @@ class simulation {
     pending_bytes_ -= bytes;
     const double m = static_cast<double>(bytes) / mib;
     const auto write = s_.write.fixed + duration(std::llround(static_cast<double>(s_.write.per_mib.count()) * m));
-    const auto sync = rng_.around(sync_.fixed + duration(std::llround(static_cast<double>(sync_.per_mib.count()) * m)),
-                                  sync_.jitter);
-    group_info_ = group_sample{now + write + sync, static_cast<uint32_t>(group_.size()), bytes, sync, write,
-                               now - group_.front().enqueued, now - idle_since_};
+    const auto sync =
+        rng_.around(sync_.fixed + duration(std::llround(static_cast<double>(sync_.per_mib.count()) * m)), sync_.jitter);
+    group_info_ = group_sample{
+        now + write + sync, static_cast<uint32_t>(group_.size()), bytes, sync, write, now - group_.front().enqueued,
+        now - idle_since_};
     writing_ = true;
     schedule(group_info_.done, kind::group_done, 0);
   }
@@ -301,7 +302,8 @@ class simulation {
       res_.final_reason = res_.trace.back().reason;
     }
     size_t t = 0;
-    tuner::policy in_force = ctl_ ? tuner::policy{} : tuner::policy{s_.policy.fixed.min_batches, s_.policy.fixed.linger};
+    tuner::policy in_force =
+        ctl_ ? tuner::policy{} : tuner::policy{s_.policy.fixed.min_batches, s_.policy.fixed.linger};
     for (auto& b : res_.timeline) {
       if (b.acks) b.ack_mean_s /= static_cast<double>(b.acks);
       while (t < res_.trace.size() && res_.trace[t].at <= b.start + s_.bucket) {

@@ -50,9 +50,9 @@ struct write_model {
 };
 
 struct load {
-  uint32_t producers = 0;  // closed loop when > 0...
-  double rate = 0;         // ...else open loop: Poisson arrivals, requests/s
-  uint32_t connections = 16;  // open loop: requests are spread over this many connections
+  uint32_t producers = 0;         // closed loop when > 0...
+  double rate = 0;                // ...else open loop: Poisson arrivals, requests/s
+  uint32_t connections = 16;      // open loop: requests are spread over this many connections
   spread round_trip{100us, 0.2};  // closed loop: from an ack to the producer's next send
   uint32_t batches_per_request = 1;
   uint32_t message_bytes = 256;  // bytes of one batch
@@ -92,9 +92,9 @@ struct scenario {
   write_model write;
   std::vector<phase> phases;  // in any order
   policy_choice policy;
-  duration length = 10s;      // simulated time
-  duration warmup = 1s;       // excluded from the summary (not from the timeline or trace)
-  duration bucket = 100ms;    // timeline resolution
+  duration length = 10s;    // simulated time
+  duration warmup = 1s;     // excluded from the summary (not from the timeline or trace)
+  duration bucket = 100ms;  // timeline resolution
   uint64_t seed = 1;
 };
 
@@ -121,12 +121,12 @@ struct bucket_stats {
 
 struct result {
   std::string policy;
-  double measured_s = 0;  // length - warmup
+  double measured_s = 0;                           // length - warmup
   uint64_t requests = 0, batches = 0, groups = 0;  // acks, synced batches and groups after warm-up
   double requests_per_s = 0, batches_per_s = 0, mib_per_s = 0, syncs_per_s = 0;
   double batches_per_sync = 0;
   double ack_p50_s = 0, ack_p99_s = 0, ack_mean_s = 0, ack_max_s = 0;  // request latency, arrival to ack
-  tuner::policy final_policy;  // auto: the setpoint at the end
+  tuner::policy final_policy;                                          // auto: the setpoint at the end
   tuner::rule final_rule = tuner::rule::none;
   std::string final_reason;
   std::vector<trace_point> trace;  // auto: every decision

@@ -23,7 +23,8 @@ boost::asio::awaitable<void> handle_add_partitions_to_txn(request_context ctx) {
     for (int32_t p : t.partitions) {
       const bool exists = info && p >= 0 && p < info->partitions;
       unknown |= !exists;
-      rt.partitions.push_back({p, exists ? protocol::error_code::none : protocol::error_code::unknown_topic_or_partition});
+      rt.partitions.push_back(
+          {p, exists ? protocol::error_code::none : protocol::error_code::unknown_topic_or_partition});
       tps.push_back({t.name, p});
     }
   }

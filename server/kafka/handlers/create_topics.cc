@@ -26,9 +26,8 @@ bool acceptable(const broker_context& b, const protocol::create_topics_request::
     for (auto& a : t.assignments)
       for (auto id : a.broker_ids)
         if (id != b.node_id)
-          return refuse(error_code::invalid_request,
-                        "replica assignment names broker " + std::to_string(id) + "; the only broker is " +
-                            std::to_string(b.node_id));
+          return refuse(error_code::invalid_request, "replica assignment names broker " + std::to_string(id) +
+                                                         "; the only broker is " + std::to_string(b.node_id));
     if (t.num_partitions != -1)
       return refuse(error_code::invalid_request, "give either num_partitions or a replica assignment, not both");
   }

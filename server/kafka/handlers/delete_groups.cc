@@ -16,7 +16,7 @@ boost::asio::awaitable<void> handle_delete_groups(request_context ctx) {
     ctx.respond(encode_response(ctx, resp));
   });
   ctx.broker.coordinators->run([ids = std::move(req.groups_names), reply = std::move(reply)](
-                             engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
+                                   engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
     c.delete_groups(now, std::move(ids), std::move(reply));
   });
   co_return;

@@ -31,9 +31,8 @@ boost::asio::awaitable<void> handle_delete_topics(request_context ctx) {
       out.error_message = r.error().message();
     } else if (b.coordinators) {
       // Its committed offsets go with it.
-      b.coordinators->run([topic = *name](engine::group_coordinator& c, const engine::coordinator_time&) {
-        c.topic_deleted(topic);
-      });
+      b.coordinators->run(
+          [topic = *name](engine::group_coordinator& c, const engine::coordinator_time&) { c.topic_deleted(topic); });
     }
   }
   ctx.respond(encode_response(ctx, resp));

@@ -44,8 +44,8 @@ boost::asio::awaitable<void> handle_describe_configs(request_context ctx) {
       }
       for (auto& e : effective_topic_configs(b.config))
         if (wanted(res.configuration_keys, e.name))
-          out.configs.push_back(make(e.name, e.value, protocol::config_source_static_broker, true, e.doc,
-                                     req.include_documentation));
+          out.configs.push_back(
+              make(e.name, e.value, protocol::config_source_static_broker, true, e.doc, req.include_documentation));
     } else if (res.resource_type == protocol::config_resource_broker) {
       if (!res.resource_name.empty() && res.resource_name != std::to_string(b.node_id)) {
         out.error = protocol::error_code::invalid_request;

@@ -31,7 +31,7 @@ boost::asio::awaitable<void> handle_describe_groups(request_context ctx) {
     ctx.respond(encode_response(ctx, resp));
   });
   ctx.broker.coordinators->run([ids = std::move(req.groups), reply = std::move(reply)](
-                             engine::group_coordinator& c, const engine::coordinator_time&) mutable {
+                                   engine::group_coordinator& c, const engine::coordinator_time&) mutable {
     std::vector<engine::group_description> out;
     for (const auto& id : ids) out.push_back(c.describe(id));
     reply(std::move(out));

@@ -29,10 +29,9 @@ boost::asio::awaitable<void> handle_describe_transactions(request_context ctx) {
     }
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.coordinators->run_txn([ids = std::move(req.transactional_ids), reply = std::move(reply)](
-                                       engine::txn_coordinator& c, const engine::coordinator_time&) mutable {
-    reply(c.describe(ids));
-  });
+  ctx.broker.coordinators->run_txn(
+      [ids = std::move(req.transactional_ids), reply = std::move(reply)](
+          engine::txn_coordinator& c, const engine::coordinator_time&) mutable { reply(c.describe(ids)); });
   co_return;
 }
 

@@ -1,4 +1,5 @@
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -102,9 +103,8 @@ asio::awaitable<void> long_poll(request_context ctx, protocol::fetch_request req
     bool moved = false;
     for (auto& t : req.topics)
       for (auto& p : t.partitions) {
-        auto w = b.engine.wait_for_data(t.name, p.partition, p.fetch_offset, [timer, ex = ctx.executor] {
-          asio::post(ex, [timer] { timer->cancel(); });
-        });
+        auto w = b.engine.wait_for_data(t.name, p.partition, p.fetch_offset,
+                                        [timer, ex = ctx.executor] { asio::post(ex, [timer] { timer->cancel(); }); });
         if (w && *w) waits.push_back(*w);
         else if (w) moved = true;  // already past the offset: read again at once
       }

@@ -4,6 +4,7 @@
 // encoded and queued. The connection reads on meanwhile, so a parked JoinGroup or SyncGroup holds
 // up only the answers behind it, never the reading of later requests.
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
+
 #include <boost/asio/post.hpp>
 
 #include "server/kafka/request_context.h"

@@ -16,10 +16,9 @@ boost::asio::awaitable<void> handle_heartbeat(request_context ctx) {
     resp.error = map_group_error(e);
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.coordinators->run([h = std::move(h), reply = std::move(reply)](engine::group_coordinator& c,
-                                                                      const engine::coordinator_time& now) mutable {
-    reply(c.heartbeat(now, h));
-  });
+  ctx.broker.coordinators->run(
+      [h = std::move(h), reply = std::move(reply)](
+          engine::group_coordinator& c, const engine::coordinator_time& now) mutable { reply(c.heartbeat(now, h)); });
   co_return;
 }
 

@@ -37,8 +37,8 @@ boost::asio::awaitable<void> handle_join_group(request_context ctx) {
     for (auto& m : r.members) resp.members.push_back({m.member_id, m.group_instance_id, m.metadata});
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.coordinators->run([j = std::move(j), reply = std::move(reply)](engine::group_coordinator& c,
-                                                                      const engine::coordinator_time& now) mutable {
+  ctx.broker.coordinators->run([j = std::move(j), reply = std::move(reply)](
+                                   engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
     c.join(now, std::move(j), std::move(reply));
   });
   co_return;

@@ -26,10 +26,11 @@ boost::asio::awaitable<void> handle_leave_group(request_context ctx) {
         }
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.coordinators->run([group = std::move(req.group_id), members = std::move(members), reply = std::move(reply)](
-                             engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
-    reply(c.leave(now, group, members));
-  });
+  ctx.broker.coordinators->run(
+      [group = std::move(req.group_id), members = std::move(members), reply = std::move(reply)](
+          engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
+        reply(c.leave(now, group, members));
+      });
   co_return;
 }
 

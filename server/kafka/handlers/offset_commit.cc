@@ -48,13 +48,14 @@ boost::asio::awaitable<void> handle_offset_commit(request_context ctx) {
     ctx.respond(encode_response(ctx, resp));
     co_return;
   }
-  auto reply = on_connection(ctx, [ctx, resp = std::move(resp), slots = std::move(slots)](engine::commit_result r) mutable {
-    for (size_t i = 0; i < slots.size() && i < r.size(); ++i)
-      resp.topics[slots[i].first].partitions[slots[i].second].error = map_group_error(r[i]);
-    ctx.respond(encode_response(ctx, resp));
-  });
-  ctx.broker.coordinators->run([c = std::move(c), reply = std::move(reply)](engine::group_coordinator& gc,
-                                                                      const engine::coordinator_time& now) mutable {
+  auto reply =
+      on_connection(ctx, [ctx, resp = std::move(resp), slots = std::move(slots)](engine::commit_result r) mutable {
+        for (size_t i = 0; i < slots.size() && i < r.size(); ++i)
+          resp.topics[slots[i].first].partitions[slots[i].second].error = map_group_error(r[i]);
+        ctx.respond(encode_response(ctx, resp));
+      });
+  ctx.broker.coordinators->run([c = std::move(c), reply = std::move(reply)](
+                                   engine::group_coordinator& gc, const engine::coordinator_time& now) mutable {
     gc.commit(now, std::move(c), std::move(reply));
   });
 }

@@ -40,7 +40,7 @@ boost::asio::awaitable<void> handle_offset_delete(request_context ctx) {
     ctx.respond(encode_response(ctx, resp));
   });
   ctx.broker.coordinators->run([group = std::move(req.group_id), tps = std::move(tps), reply = std::move(reply)](
-                             engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
+                                   engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
     c.delete_offsets(now, group, std::move(tps), std::move(reply));
   });
   co_return;

@@ -47,10 +47,11 @@ boost::asio::awaitable<void> handle_offset_fetch(request_context ctx) {
     }
     queries.push_back(std::move(q));
   }
-  auto reply = on_connection(ctx, [ctx](protocol::offset_fetch_response resp) { ctx.respond(encode_response(ctx, resp)); });
+  auto reply =
+      on_connection(ctx, [ctx](protocol::offset_fetch_response resp) { ctx.respond(encode_response(ctx, resp)); });
   const bool stable = req.require_stable;
   ctx.broker.coordinators->run([queries = std::move(queries), stable, reply = std::move(reply)](
-                             engine::group_coordinator& c, const engine::coordinator_time&) mutable {
+                                   engine::group_coordinator& c, const engine::coordinator_time&) mutable {
     protocol::offset_fetch_response resp;
     for (const auto& q : queries) resp.groups.push_back(answer(q, c.fetch_offsets(q.group_id, q.tps, stable)));
     reply(std::move(resp));

@@ -1,6 +1,6 @@
-#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <atomic>
 #include <optional>
+#include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -82,9 +82,9 @@ struct produce_call {
   request_context ctx;
   produce_observer observe;
   protocol::produce_response resp;
-  const bool answer;             // acks=0 gets no answer
-  uint32_t batches = 0;          // partitions in the request: one batch each, as clients send them
-  uint64_t admitted_bytes = 0;   // held in the pipeline's memory budget until the answer
+  const bool answer;            // acks=0 gets no answer
+  uint32_t batches = 0;         // partitions in the request: one batch each, as clients send them
+  uint64_t admitted_bytes = 0;  // held in the pipeline's memory budget until the answer
   std::atomic<size_t> left{0};
   std::vector<std::optional<engine::error>> refused;  // by topic: why it does not exist (admit)
 

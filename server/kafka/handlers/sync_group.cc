@@ -26,8 +26,8 @@ boost::asio::awaitable<void> handle_sync_group(request_context ctx) {
     resp.assignment = r.assignment;
     ctx.respond(encode_response(ctx, resp));
   });
-  ctx.broker.coordinators->run([s = std::move(s), reply = std::move(reply)](engine::group_coordinator& c,
-                                                                      const engine::coordinator_time& now) mutable {
+  ctx.broker.coordinators->run([s = std::move(s), reply = std::move(reply)](
+                                   engine::group_coordinator& c, const engine::coordinator_time& now) mutable {
     c.sync(now, std::move(s), std::move(reply));
   });
   co_return;
