@@ -43,33 +43,23 @@ bool inside(const bytes& outer, byte_view inner) {
 // ---- table --------------------------------------------------------------------------------
 
 TEST_CASE("group APIs: flexible versions as Kafka defines them", "[protocol][groups]") {
-  struct expect {
-    api_key key;
-    std::int16_t max_version;
-    std::int16_t first_flexible;
-  };
   // flexibleVersions from Kafka's message definitions; OffsetDelete is "none".
-  const std::vector<expect> table = {
-      {api_key::offset_commit, 8, 8},     {api_key::offset_fetch, 8, 6}, {api_key::join_group, 9, 6},
-      {api_key::heartbeat, 4, 4},         {api_key::leave_group, 5, 4},  {api_key::sync_group, 5, 4},
-      {api_key::describe_groups, 5, 5},   {api_key::list_groups, 4, 3},  {api_key::delete_groups, 2, 2},
+  check_api_versions({
+      {api_key::offset_commit, 8, 8},
+      {api_key::offset_fetch, 8, 6},
+      {api_key::join_group, 9, 6},
+      {api_key::heartbeat, 4, 4},
+      {api_key::leave_group, 5, 4},
+      {api_key::sync_group, 5, 4},
+      {api_key::describe_groups, 5, 5},
+      {api_key::list_groups, 4, 3},
+      {api_key::delete_groups, 2, 2},
       {api_key::offset_delete, 0, 32767},
-  };
-  for (const auto& e : table) {
-    INFO("api " << api(e.key).name);
-    CHECK(api(e.key).min_version == 0);
-    CHECK(api(e.key).max_version == e.max_version);
-    for (auto v : versions_of(e.key)) CHECK(is_flexible(e.key, v) == (v >= e.first_flexible));
-  }
+  });
 }
 
 TEST_CASE("group API decoders refuse versions outside the table", "[protocol][groups]") {
-  using decode_fn = std::function<void(reader&, std::int16_t)>;
-  struct entry {
-    api_key key;
-    decode_fn decode;
-  };
-  const std::vector<entry> decoders = {
+  const std::vector<api_decoder> decoders = {
       {api_key::join_group, [](reader& r, std::int16_t v) { join_group_request::decode(r, v); }},
       {api_key::sync_group, [](reader& r, std::int16_t v) { sync_group_request::decode(r, v); }},
       {api_key::heartbeat, [](reader& r, std::int16_t v) { heartbeat_request::decode(r, v); }},
@@ -82,15 +72,7 @@ TEST_CASE("group API decoders refuse versions outside the table", "[protocol][gr
       {api_key::offset_delete, [](reader& r, std::int16_t v) { offset_delete_request::decode(r, v); }},
   };
   REQUIRE(decoders.size() == 10);
-  // Plenty of zero bytes, so only the version check can refuse.
-  const bytes zeros(64, std::byte{0});
-  for (const auto& d : decoders) {
-    INFO("api " << api(d.key).name);
-    for (std::int16_t v : {std::int16_t(-1), std::int16_t(api(d.key).max_version + 1)}) {
-      reader r(zeros);
-      CHECK_THROWS_AS(d.decode(r, v), protocol_error);
-    }
-  }
+  check_decoders_refuse_unknown_versions(decoders);
 }
 
 // ---- JoinGroup ----------------------------------------------------------------------------

@@ -37,36 +37,29 @@ constexpr std::int64_t pid = 0x0102030405060708;
 // ---- table --------------------------------------------------------------------------------
 
 TEST_CASE("transaction APIs: versions and flexible versions as Kafka defines them", "[protocol][txn]") {
-  struct expect {
-    api_key key;
-    std::int16_t id;
-    std::int16_t max_version;
-    std::int16_t first_flexible;
+  // Kafka's api keys, the client-facing max versions served, flexibleVersions from Kafka's
+  // definitions.
+  const std::vector<std::pair<api_key, std::int16_t>> ids = {
+      {api_key::init_producer_id, 22},      {api_key::add_partitions_to_txn, 24},
+      {api_key::add_offsets_to_txn, 25},    {api_key::end_txn, 26},
+      {api_key::txn_offset_commit, 28},     {api_key::describe_producers, 61},
+      {api_key::describe_transactions, 65}, {api_key::list_transactions, 66},
   };
-  // Max versions are the client-facing ones we serve; flexibleVersions from Kafka's definitions.
-  const std::vector<expect> table = {
-      {api_key::init_producer_id, 22, 4, 2},      {api_key::add_partitions_to_txn, 24, 3, 3},
-      {api_key::add_offsets_to_txn, 25, 3, 3},    {api_key::end_txn, 26, 3, 3},
-      {api_key::txn_offset_commit, 28, 3, 3},     {api_key::describe_producers, 61, 0, 0},
-      {api_key::describe_transactions, 65, 0, 0}, {api_key::list_transactions, 66, 1, 0},
-  };
-  for (const auto& e : table) {
-    INFO("api " << api(e.key).name);
-    CHECK(static_cast<std::int16_t>(e.key) == e.id);
-    CHECK(api(e.key).min_version == 0);
-    CHECK(api(e.key).max_version == e.max_version);
-    CHECK(api(e.key).first_flexible_version == e.first_flexible);
-    for (auto v : versions_of(e.key)) CHECK(is_flexible(e.key, v) == (v >= e.first_flexible));
-  }
+  for (const auto& [key, id] : ids) CHECK(static_cast<std::int16_t>(key) == id);
+  check_api_versions({
+      {api_key::init_producer_id, 4, 2},
+      {api_key::add_partitions_to_txn, 3, 3},
+      {api_key::add_offsets_to_txn, 3, 3},
+      {api_key::end_txn, 3, 3},
+      {api_key::txn_offset_commit, 3, 3},
+      {api_key::describe_producers, 0, 0},
+      {api_key::describe_transactions, 0, 0},
+      {api_key::list_transactions, 1, 0},
+  });
 }
 
 TEST_CASE("transaction API decoders refuse versions outside the table", "[protocol][txn]") {
-  using decode_fn = std::function<void(reader&, std::int16_t)>;
-  struct entry {
-    api_key key;
-    decode_fn decode;
-  };
-  const std::vector<entry> decoders = {
+  const std::vector<api_decoder> decoders = {
       {api_key::init_producer_id, [](reader& r, std::int16_t v) { init_producer_id_request::decode(r, v); }},
       {api_key::add_partitions_to_txn, [](reader& r, std::int16_t v) { add_partitions_to_txn_request::decode(r, v); }},
       {api_key::add_offsets_to_txn, [](reader& r, std::int16_t v) { add_offsets_to_txn_request::decode(r, v); }},
@@ -77,15 +70,7 @@ TEST_CASE("transaction API decoders refuse versions outside the table", "[protoc
       {api_key::list_transactions, [](reader& r, std::int16_t v) { list_transactions_request::decode(r, v); }},
   };
   REQUIRE(decoders.size() == 8);
-  // Plenty of zero bytes, so only the version check can refuse.
-  const bytes zeros(64, std::byte{0});
-  for (const auto& d : decoders) {
-    INFO("api " << api(d.key).name);
-    for (std::int16_t v : {std::int16_t(-1), std::int16_t(api(d.key).max_version + 1)}) {
-      reader r(zeros);
-      CHECK_THROWS_AS(d.decode(r, v), protocol_error);
-    }
-  }
+  check_decoders_refuse_unknown_versions(decoders);
 }
 
 // ---- InitProducerId -----------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -66,6 +67,38 @@ inline std::vector<std::int16_t> versions_of(api_key key) {
   std::vector<std::int16_t> out;
   for (std::int16_t v = api(key).min_version; v <= api(key).max_version; ++v) out.push_back(v);
   return out;
+}
+
+// What the api table must say of an API: its highest version and its first flexible one.
+struct api_versions_expected {
+  api_key key;
+  std::int16_t max_version;
+  std::int16_t first_flexible;  // 32767 when no version is flexible
+};
+inline void check_api_versions(const std::vector<api_versions_expected>& table) {
+  for (const auto& e : table) {
+    INFO("api " << api(e.key).name);
+    CHECK(api(e.key).min_version == 0);
+    CHECK(api(e.key).max_version == e.max_version);
+    for (auto v : versions_of(e.key)) CHECK(is_flexible(e.key, v) == (v >= e.first_flexible));
+  }
+}
+
+// Each decoder refuses a version below its API's range and one above it, given plenty of zero
+// bytes so that only the version check can refuse.
+struct api_decoder {
+  api_key key;
+  std::function<void(reader&, std::int16_t)> decode;
+};
+inline void check_decoders_refuse_unknown_versions(const std::vector<api_decoder>& decoders) {
+  const bytes zeros(64, std::byte{0});
+  for (const auto& d : decoders) {
+    INFO("api " << api(d.key).name);
+    for (std::int16_t v : {std::int16_t(-1), std::int16_t(api(d.key).max_version + 1)}) {
+      reader r(zeros);
+      CHECK_THROWS_AS(d.decode(r, v), protocol_error);
+    }
+  }
 }
 
 }  // namespace server::protocol::test
