@@ -279,9 +279,9 @@ void log_manager::append_internal(uint32_t stream, uint8_t type, std::vector<std
   std::span<const std::byte> bytes(*owner);
   auto d = std::make_shared<internal_done_fn>(std::move(done));
   auto queued = wal_->append(stream, type, wal::payload{owner, bytes}, [d](const wal::result<wal::appended>& r) {
-    (*d)(r ? std::error_code() : from_wal_error(r.error()));
+    (*d)(r ? std::error_code() : from_wal_error(r.error()).code());
   });
-  if (!queued) (*d)(from_wal_error(queued.error()));
+  if (!queued) (*d)(from_wal_error(queued.error()).code());
 }
 
 result<fetch_result> log_manager::fetch(std::string_view topic, int32_t partition, int64_t offset, size_t max_bytes,

@@ -9,10 +9,10 @@
 
 namespace engine {
 
-std::error_code from_wal_error(const util::error& ec) {
-  if (ec == wal::errc::queue_full) return errc::busy;
-  if (ec == wal::errc::closed) return errc::shutting_down;
-  return errc::storage_error;
+util::error from_wal_error(const util::error& e) {
+  if (e == wal::errc::queue_full) return {errc::busy, e.message()};
+  if (e == wal::errc::closed) return {errc::shutting_down, e.message()};
+  return {errc::storage_error, e.message()};
 }
 
 // The shared state of one append() call: it finishes when every appended batch completed and
@@ -20,19 +20,19 @@ std::error_code from_wal_error(const util::error& ec) {
 struct partition_log::append_call {
   append_call(size_t refs, produce_callback cb) : remaining(refs), done(std::move(cb)) {}
 
-  void note_failure(std::error_code ec) {
+  void note_failure(util::error e) {
     std::lock_guard lock(mu);
-    if (!error) error = ec;
+    if (!error) error = std::move(e);
   }
   void release(size_t n) {
     if (remaining.fetch_sub(n, std::memory_order_acq_rel) != n) return;
-    std::error_code ec;
+    util::error e;
     {
       std::lock_guard lock(mu);
-      ec = error;
+      e = error;
     }
-    if (ec) {
-      done(fail(ec));
+    if (e) {
+      done(fail(e));
     } else {
       done(produce_result{base_offset, log_start_offset});
     }
@@ -44,7 +44,7 @@ struct partition_log::append_call {
   int64_t base_offset = 0;
   int64_t log_start_offset = 0;
   std::mutex mu;
-  std::error_code error;  // guarded by mu; the first failure
+  util::error error;  // guarded by mu; the first failure
 };
 
 void partition_log::recover(const std::vector<batch_info>& batches, std::span<const std::byte> payload,

@@ -206,11 +206,11 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   std::deque<waiting_duplicate> duplicates_;  // guarded by mu_; by last offset
   // The first failure a completion reported: the WAL's failures are sticky, so nothing not yet
   // durable ever will be, and a retry waiting for its original would wait forever.
-  std::error_code failed_;  // guarded by mu_
+  util::error failed_;  // guarded by mu_
 };
 
-// Maps a WAL error to the engine's: queue_full -> busy, closed -> shutting_down, any other
-// (write/sync failure, I/O) -> storage_error.
-std::error_code from_wal_error(const util::error& e);
+// Maps a WAL error to the engine's, keeping its words: queue_full -> busy, closed ->
+// shutting_down, any other (write/sync failure, I/O) -> storage_error.
+util::error from_wal_error(const util::error& e);
 
 }  // namespace engine

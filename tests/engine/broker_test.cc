@@ -442,7 +442,11 @@ TEST_CASE("a WAL sync failure is a storage error and the high watermark stays", 
   REQUIRE(m->create_topic("t", 1));
   REQUIRE(produce_sync(*m, "t", 0, make_batch({"ok"})).r);
   fs->fail_nth_sync(1);
-  CHECK(produce_sync(*m, "t", 0, make_batch({"fails"})).r.error() == errc::storage_error);
+  const auto failed = produce_sync(*m, "t", 0, make_batch({"fails"})).r;
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error() == errc::storage_error);
+  // The producer is told what failed, in the log's words (Kafka puts them in error_message).
+  CHECK_THAT(failed.error().message(), Catch::Contains("fdatasync") && Catch::Contains(".wal"));
   CHECK(produce_sync(*m, "t", 0, make_batch({"sticky"})).r.error() == errc::storage_error);
   CHECK(m->state_of("t", 0)->high_watermark == 1);
   CHECK(fetch_all(*m, "t", 0).size() == 1);
