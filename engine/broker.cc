@@ -265,7 +265,8 @@ void log_manager::set_group_observer(std::function<void(const synced_group&)> ob
   auto last_added = std::make_shared<std::chrono::nanoseconds>(delay_fs_->added());
   wal_->set_observer([fs = delay_fs_, last_added, observer = std::move(observer)](const wal::group_stats& g) {
     const auto added = fs->added();
-    synced_group s{g, added - *last_added};
+    // Never more than the group waited: a delay added to a failed group's syncs is not this one's.
+    synced_group s{g, std::min(added - *last_added, g.sync)};
     *last_added = added;
     s.group.sync -= s.simulated_delay;
     observer(s);

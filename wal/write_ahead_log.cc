@@ -39,10 +39,7 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
   if (auto r = fs->create_dirs(opts.dir); !r)
     return fail(errc::io_error, "cannot create log directory: " + r.error().message());
   std::unique_ptr<write_ahead_log> w(new write_ahead_log(opts, std::move(fs)));
-  if (auto r = w->recover(); !r) {
-    log().error("{}", r.error().message());
-    return fail(r.error());
-  }
+  if (auto r = w->recover(); !r) return fail(r.error());  // the caller reports it: the words are in it
   w->idle_since_ = clock::now();
   w->sync_thread_ = std::thread([p = w.get()] { p->run(); });
   return w;
