@@ -121,11 +121,13 @@ boost::asio::awaitable<bool> admit(const std::shared_ptr<produce_call>& c, const
   // Auto-creation (the engine decides whether it is on) writes the topic catalog, an fsync: do
   // it off the io thread, before any batch is queued, so that produce itself never blocks. A
   // topic it does not create is answered UNKNOWN_TOPIC_OR_PARTITION per partition.
-  c->refused.resize(req.topics.size());
   for (size_t ti = 0; ti < req.topics.size(); ++ti)
     if (!b.engine.find_topic(req.topics[ti].name)) {
       auto job = [&b, &t = req.topics[ti]] { return b.engine.ensure_topic(t.name); };
-      if (auto r = co_await run_blocking(b, job); !r) c->refused[ti] = r.error();
+      if (auto r = co_await run_blocking(b, job); !r) {
+        c->refused.resize(req.topics.size());  // only when a topic is missing: not on the hot path
+        c->refused[ti] = r.error();
+      }
     }
   // Past the memory budget the request waits here, and so does this connection's reader:
   // backpressure reaches the client through TCP instead of growing memory.
@@ -157,7 +159,8 @@ void produce_partition(const std::shared_ptr<produce_call>& c, const std::string
 }
 
 void produce_topic(const std::shared_ptr<produce_call>& c, size_t ti, const protocol::produce_request::topic& t) {
-  if (const auto& why = c->refused[ti]) {  // not created: an invalid name, or auto-creation off
+  if (ti < c->refused.size() && c->refused[ti]) {  // not created: an invalid name, or auto-creation off
+    const auto& why = c->refused[ti];
     for (auto& rp : c->resp.topics[ti].partitions) {
       rp.error = map_data_error(*why);
       rp.error_message = why->message();
