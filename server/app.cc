@@ -79,6 +79,8 @@ engine::config engine_config(const serve_config& config) {
   c.max_message_bytes = config.max_message_bytes;
   c.producer_id_expiration_ms = config.producer_id_expiration_ms;
   c.sync_delay = config.simulated_sync_delay;
+  c.wal.preallocate = config.wal_preallocate;
+  c.wal.segment_bytes = config.wal_segment_bytes;
   return c;
 }
 

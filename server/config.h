@@ -46,6 +46,8 @@ struct serve_config {
   std::optional<uint64_t> buffer_bytes;
   // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
   engine::simulated_sync_delay simulated_sync_delay;
+  bool wal_preallocate = true;
+  uint64_t wal_segment_bytes = 256u << 20;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
 
   // The group and transaction coordinators: Kafka's broker settings of the same names.

@@ -9,6 +9,9 @@ class delaying_file_system::delayed_file final : public writable_file {
   delayed_file(std::unique_ptr<writable_file> base, delaying_file_system& fs) : base_(std::move(base)), fs_(fs) {}
 
   result<void> append(std::span<const std::byte> data) override { return base_->append(data); }
+  result<void> write_at(uint64_t offset, std::span<const std::byte> data) override {
+    return base_->write_at(offset, data);
+  }
   result<void> sync() override {
     auto r = base_->sync();
     if (r) fs_.after_sync();  // a failed sync is reported at once, as the disk reported it

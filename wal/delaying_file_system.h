@@ -33,6 +33,7 @@ class delaying_file_system final : public file_system {
   }
   result<void> truncate(const std::string& path, uint64_t size) override { return base_->truncate(path, size); }
   result<void> remove(const std::string& path) override { return base_->remove(path); }
+  result<void> rename(const std::string& from, const std::string& to) override { return base_->rename(from, to); }
   result<void> sync_dir(const std::string& dir) override { return base_->sync_dir(dir); }
 
  private:

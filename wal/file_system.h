@@ -13,14 +13,19 @@
 
 namespace wal {
 
-// Append-only handle to one file. append() and sync() are called by one thread at a time.
+// Write handle to one file, used by one thread at a time.
 class writable_file {
  public:
   virtual ~writable_file() = default;
+  // Writes at the end of the file; the file grows.
   virtual result<void> append(std::span<const std::byte> data) = 0;
+  // Writes at `offset`, over bytes already there or past the end (the file then grows to
+  // offset + size). Over blocks that were written and synced before, a sync has only data to
+  // flush: that is what preallocated WAL segments are for.
+  virtual result<void> write_at(uint64_t offset, std::span<const std::byte> data) = 0;
   virtual result<void> sync() = 0;  // fdatasync: data and the size needed to read it back
   virtual result<void> close() = 0;
-  virtual uint64_t size() const = 0;
+  virtual uint64_t size() const = 0;  // the file's size: its end, whatever wrote it
 };
 
 // Positional reads. Thread-safe: any number of readers, concurrent with the file's writer.
@@ -37,11 +42,13 @@ class file_system {
   virtual ~file_system() = default;
   virtual result<void> create_dirs(const std::string& dir) = 0;
   virtual result<std::vector<std::string>> list(const std::string& dir) = 0;  // file names only
-  // Opens for appending; creates the file if missing, keeps its contents otherwise.
+  // Opens for writing; creates the file if missing, keeps its contents otherwise.
   virtual result<std::unique_ptr<writable_file>> open_writable(const std::string& path) = 0;
   virtual result<std::unique_ptr<readable_file>> open_readable(const std::string& path) = 0;
   virtual result<void> truncate(const std::string& path, uint64_t size) = 0;
   virtual result<void> remove(const std::string& path) = 0;
+  // Atomically gives `from` the name `to`, replacing a file there. Durable after sync_dir.
+  virtual result<void> rename(const std::string& from, const std::string& to) = 0;
   // Makes a directory's entries (new or removed files) durable.
   virtual result<void> sync_dir(const std::string& dir) = 0;
 };

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <string>
@@ -25,19 +26,23 @@ class posix_writable final : public writable_file {
   posix_writable(int fd, uint64_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
   ~posix_writable() override { (void)close(); }
 
-  result<void> append(std::span<const std::byte> data) override {
+  result<void> append(std::span<const std::byte> data) override { return write_at(size_, data); }
+  result<void> write_at(uint64_t offset, std::span<const std::byte> data) override {
     const std::byte* p = data.data();
     size_t left = data.size();
+    uint64_t at = offset;
     while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
+      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(at));
       if (n < 0) {
         const int err = errno;
         if (err == EINTR) continue;
-        return fail(sys_error(err, "write of " + std::to_string(left) + " bytes to", path_));
+        return fail(
+            sys_error(err, "write of " + std::to_string(left) + " bytes at byte " + std::to_string(at) + " of", path_));
       }
       p += n;
       left -= static_cast<size_t>(n);
-      size_ += static_cast<uint64_t>(n);
+      at += static_cast<uint64_t>(n);
+      size_ = std::max(size_, at);
     }
     return {};
   }
@@ -109,8 +114,8 @@ class posix_file_system final : public file_system {
     return out;
   }
   result<std::unique_ptr<writable_file>> open_writable(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return fail(sys_error(errno, "opening for append", path));
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(sys_error(errno, "opening for writing", path));
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       auto e = sys_error(errno, "fstat of", path);
@@ -133,6 +138,10 @@ class posix_file_system final : public file_system {
   }
   result<void> remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return fail(sys_error(errno, "removing", path));
+    return {};
+  }
+  result<void> rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail(sys_error(errno, "renaming " + from + " to", to));
     return {};
   }
   result<void> sync_dir(const std::string& dir) override {

@@ -36,6 +36,15 @@ class window {
   std::vector<std::byte> buf_;
 };
 
+// Whether the bytes at `offset` (up to n of them, fewer at the end of the file) are all zero.
+result<bool> zeros_at(window& w, uint64_t offset, size_t n, uint64_t file_size) {
+  const size_t have = static_cast<size_t>(std::min<uint64_t>(n, file_size - offset));
+  auto ok = w.ensure(offset, have);
+  if (!ok) return fail(ok.error());
+  const std::byte* p = w.data(offset);
+  return std::all_of(p, p + have, [](std::byte b) { return b == std::byte{0}; });
+}
+
 }  // namespace
 
 result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size, uint64_t first_lsn,
@@ -44,6 +53,15 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
   out.next_lsn = first_lsn;
   window w(file, file_size);
 
+  if (file_size > 0) {
+    auto zero = zeros_at(w, 0, format::segment_header_size, file_size);
+    if (!zero) return fail(zero.error());
+    if (*zero) {
+      out.zero_tail = true;
+      out.problem = "segment header was never written (" + std::to_string(file_size) + " bytes of zeros)";
+      return out;
+    }
+  }
   auto have = w.ensure(0, format::segment_header_size);
   if (!have) return fail(have.error());
   if (!*have) {
@@ -73,6 +91,12 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
 
   uint64_t off = format::segment_header_size;
   while (off < file_size) {
+    auto zero = zeros_at(w, off, format::record_header_size, file_size);
+    if (!zero) return fail(zero.error());
+    if (*zero) {  // the log ends here; what follows was preallocated and never written
+      out.zero_tail = true;
+      return out;
+    }
     auto ok = w.ensure(off, format::record_header_size);
     if (!ok) return fail(ok.error());
     if (!*ok) {

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 #include "wal/errc.h"
 #include "wal/format.h"
@@ -42,15 +43,39 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
   if (auto r = w->recover(); !r) return fail(r.error());  // the caller reports it: the words are in it
   w->idle_since_ = clock::now();
   w->sync_thread_ = std::thread([p = w.get()] { p->run(); });
+  if (opts.preallocate) w->preallocator_ = std::thread([p = w.get()] { p->run_preallocator(); });
   return w;
 }
+
+namespace {
+constexpr std::string_view spare_name = "spare.wal-preallocated";
+constexpr std::string_view spare_tmp_suffix = ".tmp";
+}  // namespace
+
+std::string write_ahead_log::spare_path() const { return opts_.dir + "/" + std::string(spare_name); }
 
 result<void> write_ahead_log::recover() {
   auto names = fs_->list(opts_.dir);
   if (!names) return fail(errc::io_error, names.error().message());
   std::vector<uint64_t> firsts;
-  for (auto& n : *names)
+  for (auto& n : *names) {
     if (auto first = format::parse_segment_name(n)) firsts.push_back(*first);
+    if (n == std::string(spare_name) + std::string(spare_tmp_suffix)) {  // a fill that a crash cut short
+      if (auto r = fs_->remove(opts_.dir + "/" + n); !r) return fail(errc::io_error, r.error().message());
+    } else if (n == spare_name) {  // zero-filled and synced before it took this name: usable as it is
+      if (!opts_.preallocate) {
+        if (auto r = fs_->remove(spare_path()); !r) return fail(errc::io_error, r.error().message());
+        continue;
+      }
+      auto f = fs_->open_readable(spare_path());
+      if (!f) return fail(errc::io_error, f.error().message());
+      auto size = (*f)->size();
+      if (!size) return fail(errc::io_error, size.error().message());
+      std::lock_guard lock(spare_mu_);
+      spare_ = spare_state::ready;
+      spare_bytes_ = *size;
+    }
+  }
   std::sort(firsts.begin(), firsts.end());
 
   uint64_t expected_lsn = firsts.empty() ? 0 : firsts.front();
@@ -67,45 +92,174 @@ result<void> write_ahead_log::recover() {
                                              std::to_string(expected_lsn) + ": records are missing");
     auto scan = scan_segment(**reader, *size, firsts[i], nullptr);
     if (!scan) return fail(errc::io_error, scan.error().message());
-    if (!scan->problem.empty()) {
-      if (!last)
-        return fail(errc::corrupt_segment, "sealed segment " + path + " is corrupt at byte " +
-                                               std::to_string(scan->valid_bytes) + ": " + scan->problem);
-      if (!scan->header_ok && *size >= format::segment_header_size)
-        return fail(errc::corrupt_segment, "newest segment " + path + " has a damaged header: " + scan->problem);
-      if (!scan->header_ok) {
-        // Created but its header never reached the disk: it holds no records.
-        log().warn("removing segment {} whose header was never completed ({} bytes)", path, *size);
-        if (auto r = fs_->remove(path); !r) return fail(errc::io_error, r.error().message());
-        continue;
-      }
-      log().warn("truncating torn or corrupt tail of {}: {} bytes dropped after byte {} ({})", path,
-                 *size - scan->valid_bytes, scan->valid_bytes, scan->problem);
-      if (auto r = fs_->truncate(path, scan->valid_bytes); !r) return fail(errc::io_error, r.error().message());
+    // A sealed segment may end in zeros (it was preallocated and rolled before it was full):
+    // the next segment's first lsn, checked above, says no record is missing there.
+    const bool clean_end = scan->problem.empty() || (scan->zero_tail && scan->header_ok);
+    if (!last && !clean_end)
+      return fail(errc::corrupt_segment, "sealed segment " + path + " is corrupt at byte " +
+                                             std::to_string(scan->valid_bytes) + ": " + scan->problem);
+    if (last) {
+      auto kept = trim_newest(path, *size, *scan);
+      if (!kept) return fail(kept.error());
+      if (!*kept) continue;
       reader = fs_->open_readable(path);
       if (!reader) return fail(errc::io_error, reader.error().message());
     }
     expected_lsn = scan->next_lsn;
     segments_[firsts[i]] = segment{firsts[i], path, std::shared_ptr<readable_file>(std::move(*reader))};
-    if (last) {
+    if (last && !opts_.preallocate) {  // appending: the newest segment goes on growing
       auto w = fs_->open_writable(path);
       if (!w) return fail(errc::io_error, w.error().message());
       active_ = std::move(*w);
       active_first_lsn_ = firsts[i];
+      write_pos_ = active_->size();
+      capacity_ = opts_.segment_bytes;
     }
   }
   next_lsn_ = expected_lsn;
+  // Preallocating, every run writes a segment of its own: bytes a crash left past the last good
+  // record of the newest one were cut off with it, and no later write can land next to them.
   if (!active_) return open_new_segment(next_lsn_);
   return {};
 }
 
+result<bool> write_ahead_log::trim_newest(const std::string& path, uint64_t size, const scan_outcome& scan) {
+  if (!scan.header_ok) {
+    if (size >= format::segment_header_size && !scan.zero_tail)
+      return fail(errc::corrupt_segment, "newest segment " + path + " has a damaged header: " + scan.problem);
+    // Created but its header never reached the disk: it holds no records.
+    log().warn("removing segment {} whose header was never completed ({} bytes)", path, size);
+    if (auto r = fs_->remove(path); !r) return fail(errc::io_error, r.error().message());
+    return false;
+  }
+  if (opts_.preallocate && scan.records == 0) {  // a segment of its own replaces it, same name
+    if (auto r = fs_->remove(path); !r) return fail(errc::io_error, r.error().message());
+    return false;
+  }
+  if (size == scan.valid_bytes) return true;
+  if (scan.zero_tail)
+    log().debug("segment {}: {} preallocated bytes after byte {} were never written; cut off", path,
+                size - scan.valid_bytes, scan.valid_bytes);
+  else
+    log().warn("truncating torn or corrupt tail of {}: {} bytes dropped after byte {} ({})", path,
+               size - scan.valid_bytes, scan.valid_bytes, scan.problem);
+  if (auto r = fs_->truncate(path, scan.valid_bytes); !r) return fail(errc::io_error, r.error().message());
+  // Durably: once a later segment exists, this one is sealed, and a sealed segment whose torn
+  // tail came back after a power loss would be refused as corrupt.
+  auto w = fs_->open_writable(path);
+  if (!w) return fail(errc::io_error, w.error().message());
+  if (auto r = (*w)->sync(); !r) return fail(errc::io_error, r.error().message());
+  return true;
+}
+
+result<void> write_ahead_log::make_spare(uint64_t bytes) {
+  const std::string tmp = spare_path() + std::string(spare_tmp_suffix);
+  auto w = fs_->open_writable(tmp);
+  if (!w) return fail(errc::write_failed, "preallocating a segment: " + w.error().message());
+  static const std::vector<std::byte> zeros(1u << 20);
+  for (uint64_t at = 0; at < bytes;) {
+    if (spare_stop_.load(std::memory_order_relaxed)) {
+      (void)(*w)->close();
+      (void)fs_->remove(tmp);
+      return fail(errc::closed, "the log is closing");
+    }
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - at));
+    if (auto r = (*w)->write_at(at, std::span(zeros.data(), n)); !r) {
+      (void)(*w)->close();
+      (void)fs_->remove(tmp);
+      return fail(errc::write_failed, "preallocating a segment: " + r.error().message());
+    }
+    at += n;
+  }
+  auto step = [&](result<void> r) -> result<void> {
+    if (!r) (void)fs_->remove(tmp);
+    if (!r) return fail(errc::write_failed, "preallocating a segment: " + r.error().message());
+    return {};
+  };
+  // Synced before it takes its name: a spare found at recovery is all zeros.
+  if (auto r = step((*w)->sync()); !r) return r;
+  if (auto r = step((*w)->close()); !r) return r;
+  if (auto r = step(fs_->rename(tmp, spare_path())); !r) return r;
+  if (auto r = fs_->sync_dir(opts_.dir); !r)
+    return fail(errc::write_failed, "preallocating a segment: " + r.error().message());
+  return {};
+}
+
+void write_ahead_log::run_preallocator() {
+  for (;;) {
+    uint64_t bytes = 0;
+    {
+      std::unique_lock lock(spare_mu_);
+      spare_cv_.wait(lock, [&] { return spare_stop_.load() || spare_ == spare_state::wanted; });
+      if (spare_stop_.load()) return;
+      bytes = spare_bytes_;
+    }
+    auto made = make_spare(bytes);
+    {
+      std::lock_guard lock(spare_mu_);
+      if (made) {
+        spare_ = spare_state::ready;
+      } else {
+        spare_ = spare_state::failed;
+        spare_error_ = made.error();
+      }
+    }
+    spare_cv_.notify_all();
+  }
+}
+
+void write_ahead_log::want_spare(uint64_t bytes) {
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spare_ != spare_state::none) return;  // one is ready or on its way
+    spare_ = spare_state::wanted;
+    spare_bytes_ = bytes;
+  }
+  spare_cv_.notify_all();
+}
+
+std::optional<uint64_t> write_ahead_log::take_spare() {
+  std::unique_lock lock(spare_mu_);
+  // Only a roll that outruns the preallocator waits here, for the rest of its fill.
+  spare_cv_.wait(lock, [&] { return spare_ != spare_state::wanted || spare_stop_.load(); });
+  if (spare_ == spare_state::ready) {
+    spare_ = spare_state::none;
+    return spare_bytes_;
+  }
+  if (spare_ == spare_state::failed) {
+    log().warn("could not preallocate the next segment ({}); writing a plain, growing one instead",
+               spare_error_.message());
+    spare_ = spare_state::none;
+  }
+  return std::nullopt;
+}
+
 result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
   const std::string path = opts_.dir + "/" + format::segment_name(first_lsn);
+  uint64_t capacity = opts_.segment_bytes;
+  bool preallocated = false;
+  if (opts_.preallocate) {
+    std::optional<uint64_t> spare = take_spare();  // a fill in progress is waited for
+    if (!spare && !preallocator_.joinable()) {
+      // Opening, with no spare left by the last run: the first one is made here, at once.
+      const uint64_t first = std::min(opts_.first_segment_bytes, opts_.segment_bytes);
+      if (auto made = make_spare(first); made) spare = first;
+      else
+        log().warn("could not preallocate the first segment ({}); writing a plain, growing one instead",
+                   made.error().message());
+    }
+    if (spare) {
+      if (auto r = fs_->rename(spare_path(), path); !r)
+        return fail(errc::write_failed, "creating segment: " + r.error().message());
+      capacity = std::min(*spare, opts_.segment_bytes);
+      preallocated = true;
+    }
+  }
   auto w = fs_->open_writable(path);
   if (!w) return fail(errc::write_failed, "creating segment: " + w.error().message());
   std::byte header[format::segment_header_size];
   format::encode_segment_header(header, first_lsn);
-  if (auto r = (*w)->append(header); !r) return fail(errc::write_failed, "segment header: " + r.error().message());
+  if (auto r = (*w)->write_at(0, header); !r) return fail(errc::write_failed, "segment header: " + r.error().message());
   if (auto r = (*w)->sync(); !r) return fail(errc::sync_failed, "new segment: " + r.error().message());
   if (auto r = fs_->sync_dir(opts_.dir); !r) return fail(errc::sync_failed, "new segment: " + r.error().message());
   auto reader = fs_->open_readable(path);
@@ -113,6 +267,11 @@ result<void> write_ahead_log::open_new_segment(uint64_t first_lsn) {
   if (active_) (void)active_->close();
   active_ = std::move(*w);
   active_first_lsn_ = first_lsn;
+  write_pos_ = format::segment_header_size;
+  capacity_ = capacity;
+  // The next one is made while this one fills: twice this size, up to segment_bytes.
+  if (opts_.preallocate)
+    want_spare(std::min(opts_.segment_bytes, std::max(preallocated ? 2 * capacity : 0, opts_.first_segment_bytes)));
   std::lock_guard lock(segments_mu_);
   segments_[first_lsn] = segment{first_lsn, path, std::shared_ptr<readable_file>(std::move(*reader))};
   return {};
@@ -222,7 +381,8 @@ result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::v
   std::chrono::nanoseconds not_writing{0};  // roll syncs and waits, reported apart from the write
   auto write_out = [&]() -> result<void> {
     if (write_buffer_.empty()) return {};
-    auto r = active_->append(write_buffer_);
+    auto r = active_->write_at(write_pos_, write_buffer_);
+    if (r) write_pos_ += write_buffer_.size();
     write_buffer_.clear();
     if (!r) return fail(errc::write_failed, r.error().message());
     return {};
@@ -230,8 +390,8 @@ result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::v
   for (size_t i = 0; i < group.size(); ++i) {
     auto& e = group[i];
     const size_t size = framed_size(e.data);
-    if (active_->size() + write_buffer_.size() + size > opts_.segment_bytes &&
-        active_->size() > format::segment_header_size) {
+    const uint64_t end = write_pos_ + write_buffer_.size();
+    if (end + size > capacity_ && end > format::segment_header_size) {
       // Roll: what went to the old segment must be durable before this group is acknowledged.
       if (auto r = write_out(); !r) return r;
       const auto w0 = clock::now();
@@ -245,8 +405,7 @@ result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::v
     std::byte* h = write_buffer_.data() + at;
     if (!e.data.bytes.empty()) std::memcpy(h + format::record_header_size, e.data.bytes.data(), e.data.bytes.size());
     format::seal_record(h, static_cast<uint32_t>(e.data.bytes.size()), e.type, e.stream, e.lsn);
-    done[i] =
-        appended{e.lsn, position{active_first_lsn_, active_->size() + at}, static_cast<uint32_t>(e.data.bytes.size())};
+    done[i] = appended{e.lsn, position{active_first_lsn_, write_pos_ + at}, static_cast<uint32_t>(e.data.bytes.size())};
     stats.records++;
     stats.bytes += e.data.bytes.size();
   }
@@ -263,7 +422,7 @@ void write_ahead_log::run() {
     error failed;
     if (!take_group(group, stats, failed)) return;
     if (!failed) {
-      const position start{active_first_lsn_, active_->size()};
+      const position start{active_first_lsn_, write_pos_};
       auto r = write_group(group, done, stats);
       if (r) {
         const auto s0 = clock::now();
@@ -356,6 +515,7 @@ result<void> write_ahead_log::cut_back(position start) {
     if (auto sy = (*w)->sync(); !sy) note(sy.error());
     active_ = std::move(*w);
     active_first_lsn_ = start.segment;
+    write_pos_ = start.offset;
   }
   if (first) return fail(*first);
   if (!later.empty()) log().error("{} newer segment(s) created by the failed group were removed", later.size());
@@ -423,6 +583,14 @@ void write_ahead_log::close() {
   work_cv_.notify_all();
   space_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
+  // After the sync thread, which may be waiting for a spare at a roll: a fill still running now
+  // is not needed, and stops.
+  {
+    std::lock_guard lock(spare_mu_);  // under the lock: the preallocator cannot miss the wake-up
+    spare_stop_ = true;
+  }
+  spare_cv_.notify_all();
+  if (preallocator_.joinable()) preallocator_.join();
   if (active_) {
     (void)active_->close();
     active_.reset();

@@ -17,6 +17,7 @@
 // successfully; cut_back_done() says whether that worked. Nothing is completed successfully
 // that was not covered by a successful sync that began after its write. The log does not
 // resume: it accepts appends again after a restart (recovery), once the cause is fixed.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -80,13 +82,22 @@ struct group_stats {
 
 struct options {
   std::string dir;
-  uint64_t segment_bytes = 256u << 20;    // roll to a new segment past this size
+  uint64_t segment_bytes = 256u << 20;  // roll to a new segment past this size
+  // Segments are preallocated: zero-filled and synced before the log writes into them, so that
+  // a group's fdatasync has data to flush and no file size or extent to journal (docs/wal.md,
+  // "Preallocated segments"). A run's first segment is first_segment_bytes; each later one is
+  // twice the one before, up to segment_bytes, and is prepared by a background thread while the
+  // log fills the current one. Off: segments grow with every write, as plain appends.
+  bool preallocate = true;
+  uint64_t first_segment_bytes = 1u << 20;
   uint64_t max_queue_bytes = 256u << 20;  // append reports queue_full past this many pending bytes
   group_caps caps;
   flush_policy policy;  // until set_policy()
 };
 
 enum class when_full { fail, wait };
+
+struct scan_outcome;  // wal/segment_scan.h
 
 class write_ahead_log {
  public:
@@ -151,7 +162,23 @@ class write_ahead_log {
 
   write_ahead_log(const options& opts, std::shared_ptr<file_system> fs);
   result<void> recover();
-  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: the sync thread
+  // Recovery's part for the newest segment: cuts it back to its last good record (a torn write,
+  // or the unwritten zeros of a preallocated segment) durably, or removes it when it holds none.
+  // Returns whether the segment is still there.
+  result<bool> trim_newest(const std::string& path, uint64_t size, const scan_outcome& scan);
+  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: the sync thread (or recovery)
+
+  // The spare: the next segment's file, zero-filled ahead of the writer.
+  enum class spare_state { none, wanted, ready, failed };
+  std::string spare_path() const;
+  // Zero-fills a spare of `bytes` (under a temporary name, synced, then renamed into place) on
+  // the calling thread. Stops early, with `closed`, once the log is closing.
+  result<void> make_spare(uint64_t bytes);
+  void run_preallocator();  // the preallocator thread: makes the spares the sync thread asks for
+  void want_spare(uint64_t bytes);
+  // The spare's size once it is ready (waiting while it is being made); nothing when none was
+  // asked for, or when making it failed (then the log goes on with a plain, growing segment).
+  std::optional<uint64_t> take_spare();
   // Waits until the policy cuts a group (or shutdown, or a failure drains the queue) and moves
   // it into `group`. Returns false once closing and nothing is queued. `failed` is set when the
   // log has failed: the group must then be failed, not written. The one place groups are cut.
@@ -189,10 +216,20 @@ class write_ahead_log {
   // Owned by the sync thread.
   std::unique_ptr<writable_file> active_;
   uint64_t active_first_lsn_ = 0;
+  uint64_t write_pos_ = 0;  // the active segment's end: where the next group is written
+  uint64_t capacity_ = 0;   // the active segment rolls once a record would pass this
   std::vector<std::byte> write_buffer_;
   std::chrono::steady_clock::time_point idle_since_;
 
   std::thread sync_thread_;  // cuts, writes, syncs, completes
+
+  std::mutex spare_mu_;
+  std::condition_variable spare_cv_;
+  spare_state spare_ = spare_state::none;  // guarded by spare_mu_
+  uint64_t spare_bytes_ = 0;               // guarded by spare_mu_; wanted or ready
+  error spare_error_;                      // guarded by spare_mu_; why the last one failed
+  std::atomic<bool> spare_stop_{false};    // set by close(): a fill in progress stops
+  std::thread preallocator_;
 };
 
 }  // namespace wal

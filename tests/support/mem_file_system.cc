@@ -25,23 +25,43 @@ class mem_writable final : public writable_file {
       : fs_(fs), f_(std::move(f)), path_(std::move(path)) {}
 
   result<void> append(std::span<const std::byte> data) override {
-    size_t keep = 0;
-    auto fault = fs_->next_write(&keep);
+    size_t end;
+    {
+      std::lock_guard lock(f_->mu);
+      end = f_->data.size();
+    }
+    return write_at(end, data);
+  }
+  result<void> write_at(uint64_t offset, std::span<const std::byte> data) override {
+    size_t keep = data.size();
+    auto fault = fs_->next_write(path_, &keep);
     if (fault == mem_file_system::write_fault::fail)
       return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
     std::lock_guard lock(f_->mu);
-    if (fault == mem_file_system::write_fault::tear) {
-      keep = std::min(keep, data.size());
-      f_->data.insert(f_->data.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(keep));
-      return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
+    keep = std::min(keep, data.size());
+    if (keep > 0) {
+      const size_t at = static_cast<size_t>(offset);
+      if (f_->data.size() < at + keep) f_->data.resize(at + keep);
+      std::memcpy(f_->data.data() + at, data.data(), keep);
+      f_->dirty_from = std::min(f_->dirty_from, at);
+      f_->dirty_to = std::max(f_->dirty_to, at + keep);
     }
-    f_->data.insert(f_->data.end(), data.begin(), data.end());
+    if (fault == mem_file_system::write_fault::tear)
+      return fail(sys(EIO, "write of " + std::to_string(data.size()) + " bytes to", path_));
     return {};
   }
   result<void> sync() override {
-    if (fs_->next_sync_fails()) return fail(sys(EIO, "fdatasync of", path_));
+    if (fs_->next_sync_fails(path_)) return fail(sys(EIO, "fdatasync of", path_));
     std::lock_guard lock(f_->mu);
-    f_->synced = f_->data.size();
+    auto& f = *f_;
+    // Only what was written since the last sync is copied: a sync costs what it flushes.
+    f.durable.resize(f.data.size());
+    if (f.dirty_from < f.dirty_to && f.dirty_from < f.data.size()) {
+      const size_t to = std::min(f.dirty_to, f.data.size());
+      std::memcpy(f.durable.data() + f.dirty_from, f.data.data() + f.dirty_from, to - f.dirty_from);
+    }
+    f.dirty_from = SIZE_MAX;
+    f.dirty_to = 0;
     return {};
   }
   result<void> close() override { return {}; }
@@ -105,13 +125,23 @@ result<void> mem_file_system::truncate(const std::string& path, uint64_t size) {
   if (!f) return fail(sys(ENOENT, "truncating", path));
   std::lock_guard lock(f->mu);
   f->data.resize(size);
-  f->synced = std::min<size_t>(f->synced, size);
+  f->durable.resize(std::min<size_t>(f->durable.size(), size));  // a truncate is taken as durable at once
   return {};
 }
 
 result<void> mem_file_system::remove(const std::string& path) {
   std::lock_guard lock(mu_);
   if (files_.erase(path) == 0) return fail(sys(ENOENT, "removing", path));
+  return {};
+}
+
+result<void> mem_file_system::rename(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(from);
+  if (it == files_.end()) return fail(sys(ENOENT, "renaming " + from + " to", to));
+  auto f = std::move(it->second);
+  files_.erase(it);
+  files_[to] = std::move(f);
   return {};
 }
 
@@ -135,8 +165,14 @@ void mem_file_system::tear_nth_write(uint64_t n, size_t keep_bytes) {
   tear_keep_ = keep_bytes;
 }
 
-mem_file_system::write_fault mem_file_system::next_write(size_t* keep) {
+void mem_file_system::count_only(std::function<bool(const std::string& path)> which) {
   std::lock_guard lock(mu_);
+  counted_ = std::move(which);
+}
+
+mem_file_system::write_fault mem_file_system::next_write(const std::string& path, size_t* keep) {
+  std::lock_guard lock(mu_);
+  if (counted_ && !counted_(path)) return write_fault::none;
   uint64_t n = ++writes_;
   if (fail_write_at_ && *fail_write_at_ == n) return write_fault::fail;
   if (tear_write_at_ && *tear_write_at_ == n) {
@@ -146,8 +182,9 @@ mem_file_system::write_fault mem_file_system::next_write(size_t* keep) {
   return write_fault::none;
 }
 
-bool mem_file_system::next_sync_fails() {
+bool mem_file_system::next_sync_fails(const std::string& path) {
   std::lock_guard lock(mu_);
+  if (counted_ && !counted_(path)) return false;
   uint64_t n = ++syncs_;
   return (fail_sync_at_ && *fail_sync_at_ == n) || (fail_syncs_from_ && n >= *fail_syncs_from_);
 }
@@ -156,7 +193,9 @@ void mem_file_system::crash() {
   std::lock_guard lock(mu_);
   for (auto& [path, f] : files_) {
     std::lock_guard flock(f->mu);
-    f->data.resize(f->synced);
+    f->data = f->durable;
+    f->dirty_from = SIZE_MAX;
+    f->dirty_to = 0;
   }
 }
 
@@ -173,7 +212,9 @@ void mem_file_system::set_contents(const std::string& path, std::vector<std::byt
   if (!f) f = std::make_shared<file>();
   std::lock_guard flock(f->mu);
   f->data = std::move(bytes);
-  f->synced = f->data.size();
+  f->durable = f->data;
+  f->dirty_from = SIZE_MAX;
+  f->dirty_to = 0;
 }
 
 std::shared_ptr<mem_file_system::file> mem_file_system::find(const std::string& path) const {

@@ -47,7 +47,7 @@ void release(write_ahead_log& w) {
 }  // namespace
 
 TEST_CASE("a failed sync fails every waiter of the group and every later append", "[wal][fault]") {
-  auto fs = std::make_shared<mem_file_system>();
+  auto fs = segment_faults_fs();
   auto w = held_log(fs);
   REQUIRE(fs->syncs() == 1);  // the new segment's header
   fs->fail_nth_sync(1);
@@ -69,7 +69,7 @@ TEST_CASE("a failed sync fails every waiter of the group and every later append"
 }
 
 TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
-  auto fs = std::make_shared<mem_file_system>();
+  auto fs = segment_faults_fs();
   auto w = held_log(fs);
   fs->fail_nth_write(1);
   outcome_log out;
@@ -82,7 +82,7 @@ TEST_CASE("a failed write is sticky too, and names the write", "[wal][fault]") {
 }
 
 TEST_CASE("records queued behind a failing group fail as well, none is acknowledged", "[wal][fault]") {
-  auto fs = std::make_shared<mem_file_system>();
+  auto fs = segment_faults_fs();
   auto o = mem_options();
   o.caps.max_records = 2;
   o.policy.min_batches = 1000;
@@ -97,7 +97,7 @@ TEST_CASE("records queued behind a failing group fail as well, none is acknowled
 }
 
 TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wal][fault]") {
-  auto fs = std::make_shared<mem_file_system>();
+  auto fs = segment_faults_fs();
   std::vector<std::string> acked;
   {
     auto w = *write_ahead_log::open(mem_options(), fs);
@@ -117,7 +117,7 @@ TEST_CASE("after a crash, reopen returns exactly the acknowledged records", "[wa
 }
 
 TEST_CASE("a torn write followed by a crash loses only the unacknowledged group", "[wal][fault]") {
-  auto fs = std::make_shared<mem_file_system>();
+  auto fs = segment_faults_fs();
   std::vector<std::string> acked;
   {
     auto w = *write_ahead_log::open(mem_options(), fs);
@@ -141,7 +141,7 @@ namespace {
 // Opens a held log, acknowledges `acked` records, then queues `doomed` records as one group
 // with the Nth sync (or write) after that point failing; returns the doomed results.
 struct failed_group_run {
-  std::shared_ptr<mem_file_system> fs = std::make_shared<mem_file_system>();
+  std::shared_ptr<mem_file_system> fs = segment_faults_fs();
   std::vector<std::string> acked;
   std::vector<std::string> files_before;
   std::vector<result<appended>> doomed;
@@ -154,7 +154,7 @@ struct failed_group_run {
       acked.push_back("acked-" + std::to_string(i) + std::string(30, 'a'));
       REQUIRE(append_sync(*w, 0, acked.back()));
     }
-    files_before = *fs->list(o.dir);
+    files_before = segment_files(*fs, o.dir);
     auto held = o.policy;
     held.min_batches = 1000;
     held.linger = 1h;
@@ -211,7 +211,7 @@ TEST_CASE("a group that rolled to a new segment and then failed leaves neither s
     t.run(o, 2, 8, [&](mem_file_system& fs) { fs.fail_nth_sync(static_cast<uint64_t>(failing_sync)); });
     for (auto& r : t.doomed) CHECK_FALSE(r);
     CHECK(t.cut);
-    CHECK(*t.fs->list(o.dir) == t.files_before);  // the segment the roll created is gone
+    CHECK(segment_files(*t.fs, o.dir) == t.files_before);  // the segment the roll created is gone
     auto w = write_ahead_log::open(o, t.fs);
     REQUIRE(w);
     CHECK(replay_all(**w) == t.acked);

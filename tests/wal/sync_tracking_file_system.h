@@ -3,6 +3,7 @@
 // successful sync certainly covered: those written before the sync BEGAN (bytes that land while
 // a sync runs may or may not reach the disk with it). It can also hold syncs at a gate, so that
 // a test can make the WAL write groups while a sync is in progress. Thread-safe.
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -17,7 +18,10 @@ namespace wal::test {
 
 class sync_tracking_file_system final : public file_system {
  public:
-  sync_tracking_file_system() : mem_(std::make_shared<mem_file_system>()) {}
+  sync_tracking_file_system() : mem_(std::make_shared<mem_file_system>()) {
+    mem_->count_only(
+        [](const std::string& p) { return format::parse_segment_name(p.substr(p.rfind('/') + 1)).has_value(); });
+  }
 
   mem_file_system& mem() { return *mem_; }
 
@@ -61,6 +65,7 @@ class sync_tracking_file_system final : public file_system {
   }
   result<void> truncate(const std::string& path, uint64_t size) override { return mem_->truncate(path, size); }
   result<void> remove(const std::string& path) override { return mem_->remove(path); }
+  result<void> rename(const std::string& from, const std::string& to) override { return mem_->rename(from, to); }
   result<void> sync_dir(const std::string& dir) override { return mem_->sync_dir(dir); }
   result<std::unique_ptr<writable_file>> open_writable(const std::string& path) override {
     auto inner = mem_->open_writable(path);
@@ -73,12 +78,20 @@ class sync_tracking_file_system final : public file_system {
    public:
     tracked(sync_tracking_file_system* fs, std::string path, std::unique_ptr<writable_file> inner)
         : fs_(fs), path_(std::move(path)), inner_(std::move(inner)) {}
-    result<void> append(std::span<const std::byte> data) override { return inner_->append(data); }
+    result<void> append(std::span<const std::byte> data) override { return write_at(inner_->size(), data); }
+    result<void> write_at(uint64_t offset, std::span<const std::byte> data) override {
+      auto r = inner_->write_at(offset, data);
+      if (r) written_end_ = std::max(written_end_, offset + data.size());
+      return r;
+    }
     result<void> sync() override {
-      const uint64_t covered = inner_->size();  // written before this sync began
+      // Written through this handle before this sync began. (A preallocated segment is longer:
+      // its zeros were written through another handle, under another name, and do not count.)
+      const uint64_t covered = written_end_;
+      const bool segment = format::parse_segment_name(path_.substr(path_.rfind('/') + 1)).has_value();
       {
         std::unique_lock lock(fs_->mu_);
-        if (fs_->hold_) {
+        if (fs_->hold_ && segment) {  // the gate holds the log's own syncs, not a spare's zero-fill
           fs_->held_++;
           fs_->cv_.notify_all();
           fs_->cv_.wait(lock, [&] { return !fs_->hold_; });
@@ -100,6 +113,7 @@ class sync_tracking_file_system final : public file_system {
     sync_tracking_file_system* fs_;
     std::string path_;
     std::unique_ptr<writable_file> inner_;
+    uint64_t written_end_ = 0;
   };
 
   std::shared_ptr<mem_file_system> mem_;

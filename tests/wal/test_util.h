@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the WAL tests: payload construction and waiting for completions.
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <future>
@@ -7,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/mem_file_system.h"
+#include "wal/format.h"
 #include "wal/write_ahead_log.h"
 
 namespace wal::test {
@@ -37,11 +40,41 @@ inline std::vector<std::string> replay_all(const write_ahead_log& w) {
   return out;
 }
 
-// An in-memory log in /wal with the default policy.
+// An in-memory log in /wal with the default policy. Segments are preallocated, as in
+// production, but small, so that a test's memory stays small.
 inline options mem_options() {
   options o;
   o.dir = "/wal";
+  o.first_segment_bytes = 16 << 10;
   return o;
+}
+
+inline bool is_segment(const std::string& path) {
+  return format::parse_segment_name(path.substr(path.rfind('/') + 1)).has_value();
+}
+
+// A fault-injecting file system whose faults and counts aim at the log's segments only: the
+// background fill of a spare segment would otherwise make "the Nth sync" a race.
+inline std::shared_ptr<mem_file_system> segment_faults_fs() {
+  auto fs = std::make_shared<mem_file_system>();
+  fs->count_only(is_segment);
+  return fs;
+}
+
+// The segments in `dir`, without the spare being filled beside them.
+inline std::vector<std::string> segment_files(file_system& fs, const std::string& dir) {
+  std::vector<std::string> out;
+  const auto names = fs.list(dir);
+  for (auto& n : *names)
+    if (is_segment(n)) out.push_back(n);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A segment's bytes up to its last written one: a preallocated segment's zeros cut off.
+inline std::vector<std::byte> written_part(std::vector<std::byte> bytes) {
+  while (!bytes.empty() && bytes.back() == std::byte{0}) bytes.pop_back();
+  return bytes;
 }
 
 }  // namespace wal::test
