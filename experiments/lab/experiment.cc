@@ -1,6 +1,7 @@
 #include "experiments/lab/experiment.h"
 
 #include <signal.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -13,12 +14,15 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "experiments/lab/disk_probe.h"
+#include "experiments/lab/experiment_bound.h"
 #include "experiments/lab/experiment_monitor.h"
 #include "experiments/lab/experiment_output.h"
 #include "experiments/lab/experiment_plots.h"
@@ -37,6 +41,8 @@ constexpr int exit_failed_points = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_interrupted = 130;
 constexpr double overhead_guess_s = 1.5;  // server start + stop per point, until measured
+constexpr double probe_guess_s = 2;       // one disk probe (runner_probe_config) on this VM's disk
+constexpr long tmpfs_magic = 0x01021994;  // statfs f_type of tmpfs
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> signals_seen{0};
@@ -122,6 +128,65 @@ std::string host_description() {
          " " + u.release;
 }
 
+// A directory on tmpfs for the points of storage class tmpfs, removed with the run.
+class tmpfs_dir {
+ public:
+  tmpfs_dir() = default;
+  tmpfs_dir(const tmpfs_dir&) = delete;
+  tmpfs_dir& operator=(const tmpfs_dir&) = delete;
+  ~tmpfs_dir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  // Empty string on success, else what is wrong.
+  std::string make() {
+    struct statfs st {};
+    if (::statfs(ex::tmpfs_root, &st) != 0 || static_cast<long>(st.f_type) != tmpfs_magic)
+      return std::string(ex::tmpfs_root) + " is not a tmpfs on this machine; storage class tmpfs needs one";
+    std::string tmpl = std::string(ex::tmpfs_root) + "/kairo-experiment-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) return "cannot create a directory in " + std::string(ex::tmpfs_root);
+    path_ = tmpl;
+    return {};
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// One disk probe of a data directory's filesystem, its progress and outcome said as lines.
+std::optional<disk_probe_result> probe_disk(ex::disk_yardstick& d, const std::string& when) {
+  const std::string who = "disk probe (" + d.root + ", " + when + ")";
+  try {
+    auto r = run_disk_probe(
+        ex::runner_probe_config(d.dir),
+        [&](const disk_probe_progress& p) {
+          if (p.batches_done % (p.batches_total / p.rounds) == 0)
+            say("        " + who + ": round " + std::to_string(p.round) + "/" + std::to_string(p.rounds) + " done");
+        },
+        &stop_requested);
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", r.seconds);
+    std::string line = who + " in " + r.dir + " (" + r.filesystem + ") took " + took + " s; p50 µs:";
+    for (auto m : {disk_mode::append, disk_mode::overwrite}) {
+      line += "  ";
+      line += to_string(m);
+      for (auto& c : r.cells) {
+        if (c.mode != m) continue;
+        char cell[48];
+        std::snprintf(cell, sizeof cell, " %zuK %.0f", c.size / 1024, c.p50_us);
+        line += cell;
+      }
+    }
+    say(line);
+    return r;
+  } catch (const std::exception& e) {
+    d.error += (d.error.empty() ? "" : "; ") + when + ": " + e.what();
+    say("note: " + who + " failed: " + e.what());
+    return std::nullopt;
+  }
+}
+
 // The binaries are copied aside for the run: a rebuild during a long sweep must neither break
 // the next point's exec nor mix two builds in one result.
 class binary_snapshot {
@@ -147,11 +212,24 @@ class binary_snapshot {
   std::string dir_;
 };
 
+nlohmann::json disks_json(const std::vector<ex::disk_yardstick>& disks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& d : disks)
+    out.push_back({{"root", d.root},
+                   {"dir", d.dir},
+                   {"start", d.start ? nlohmann::json(disk_probe_json(*d.start)) : nlohmann::json(nullptr)},
+                   {"end", d.end ? nlohmann::json(disk_probe_json(*d.end)) : nlohmann::json(nullptr)},
+                   {"error", d.error}});
+  return out;
+}
+
 void usage(std::ostream& out, const po::options_description& opts) {
   out << "usage: kairo-lab experiment run experiments/<name>.json [options]\n\n"
          "Runs a declared experiment: every point (server setting x storage class x load) against a fresh\n"
          "`kairo serve` with its own data directory and loopback ports; writes points.csv, points.jsonl,\n"
          "timeseries/, plots/ and summary.md to experiments/results/<name>/<timestamp>/ (or --out).\n"
+         "The disks the points keep their data on are probed (kairo-lab disk) at the start and the end of the run,\n"
+         "and every kairo point gets its bound C / (R + F) and the fraction of it reached (columns bound_*).\n"
          "The file format is described in experiments/README.md. Ctrl-C stops cleanly and keeps what finished.\n\n"
       << opts << "\n";
 }
@@ -232,7 +310,13 @@ int experiment_main(int argc, const char* const* argv) {
     }
   }
 
-  double planned_s = 0;
+  // The disks the points keep their data on, each probed at the start and the end of the run.
+  bool on_disk = false, on_shm = false;
+  for (auto& p : points) {
+    if (s.targets[p.target_index].mock) continue;
+    (ex::on_tmpfs(p.storage) ? on_shm : on_disk) = true;
+  }
+  double planned_s = 2 * probe_guess_s * (on_disk + on_shm);
   for (auto& p : points) planned_s += p.duration_s + p.warmup_s + overhead_guess_s;
   if (vm.count("dry-run")) {
     say(s.name + (quick ? " (quick)" : "") + ": " + std::to_string(points.size()) + " points, about " +
@@ -266,6 +350,14 @@ int experiment_main(int argc, const char* const* argv) {
     return exit_usage;
   }
   env.result_dir = dir;
+  tmpfs_dir shm;
+  if (on_shm) {
+    if (auto problem = shm.make(); !problem.empty()) {
+      std::cerr << "kairo-lab experiment: " << problem << "\n";
+      return exit_usage;
+    }
+    env.tmpfs_dir = shm.path();
+  }
   if (!vm.count("out")) {  // experiments/results/<name>/latest -> this run
     std::error_code ec;
     const fs::path latest = fs::path(dir).parent_path() / "latest";
@@ -298,6 +390,10 @@ int experiment_main(int argc, const char* const* argv) {
 
   say("kairo-lab experiment " + s.name + (quick ? " (quick)" : "") + ": " + std::to_string(points.size()) +
       " points, about " + fmt_duration(planned_s) + "; results in " + dir);
+  if (on_disk) info.disks.push_back({"native", dir + "/points", std::nullopt, std::nullopt, {}});
+  if (on_shm) info.disks.push_back({ex::tmpfs_storage, shm.path(), std::nullopt, std::nullopt, {}});
+  for (auto& d : info.disks) d.start = probe_disk(d, "start");
+
   std::vector<ex::point_result> rows;
   std::map<std::string, std::vector<ex::series_row>> series;
   double overhead_sum = 0;
@@ -343,6 +439,11 @@ int experiment_main(int argc, const char* const* argv) {
                     r.server.mean_sync_ms);
       server_side = buf;
     }
+    if (r.status == "ok" && !std::isnan(r.cpu_us_per_message)) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, ", CPU %.3g µs/msg", r.cpu_us_per_message);
+      server_side += buf;
+    }
     say(std::string(head) + line + server_side + (r.status == "ok" ? "" : r.error) +
         (r.server_killed ? "  [server needed SIGKILL]" : ""));
     csv << ex::points_csv_row(r) << "\n" << std::flush;
@@ -354,6 +455,34 @@ int experiment_main(int argc, const char* const* argv) {
     info.interrupted = true;
     info.interrupted_point = rows.size() < total ? points[rows.size()].id : "";
   }
+
+  for (auto& d : info.disks) {
+    if (stop_requested.load())
+      d.error += (d.error.empty() ? "" : "; ") + std::string("end: skipped, the run was stopped");
+    else d.end = probe_disk(d, "end");
+  }
+  // The bounds need every point and both probes: the rows are written again with them.
+  ex::fill_bounds(s, rows, info.disks);
+  csv.close();
+  jsonl.close();
+  csv.open(dir + "/points.csv", std::ios::trunc);
+  jsonl.open(dir + "/points.jsonl", std::ios::trunc);
+  csv << ex::points_csv_header() << "\n";
+  for (auto& r : rows) {
+    csv << ex::points_csv_row(r) << "\n";
+    jsonl << ex::point_json(r).dump() << "\n";
+    if (r.mock || r.status != "ok") continue;
+    char line[200];
+    if (std::isnan(r.bound.bound_msgs_per_sec))
+      std::snprintf(line, sizeof line, "  %s: no bound (%s)", r.pt.id.c_str(), r.bound.note.c_str());
+    else
+      std::snprintf(line, sizeof line, "  %s: %.0f msg/s = %.2f of the bound %.0f (R %.0f µs + F %.0f µs)",
+                    r.pt.id.c_str(), r.bench.msgs_per_sec, r.bound.fraction_of_bound, r.bound.bound_msgs_per_sec,
+                    r.bound.r_us, r.bound.f_us);
+    say(line);
+  }
+  csv.flush();
+  jsonl.flush();
 
   // What finished is written also after Ctrl-C.
   info.finished_at = ex::utc_timestamp(false);
@@ -372,6 +501,7 @@ int experiment_main(int argc, const char* const* argv) {
                         {"planned_points", info.planned_points},
                         {"finished_points", rows.size()},
                         {"interrupted", info.interrupted},
+                        {"disks", disks_json(info.disks)},
                         {"plots", plots.images},
                         {"plot_problems", plots.problems}};
   std::ofstream(dir + "/run.json") << run.dump(2) << "\n";

@@ -276,6 +276,7 @@ server_totals monitor::totals() const {
       ratio(delta(a, b, "kairo_wal_sync_duration_seconds_sum"), delta(a, b, "kairo_wal_sync_duration_seconds_count")) *
       1e3;
   t.records_per_group = ratio(delta(a, b, "kairo_wal_records_total"), delta(a, b, "kairo_wal_groups_total"));
+  t.bytes_per_group = ratio(delta(a, b, "kairo_wal_bytes_total"), delta(a, b, "kairo_wal_groups_total"));
   double sum = 0, mx = NAN, rss = NAN, delay_sum = 0;
   int n = 0, delay_n = 0;
   for (size_t i = base; i < samples_.size(); ++i) {

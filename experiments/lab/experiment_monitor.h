@@ -70,7 +70,8 @@ struct server_totals {  // over the measured window (or as much of it as was scr
   double batches_per_flush = NAN;
   double mean_sync_ms = NAN;        // real fdatasync only (kairo_wal_sync_duration_seconds)
   double simulated_delay_ms = NAN;  // mean of the configured simulated delay over the scrapes
-  double records_per_group = NAN;
+  double records_per_group = NAN;   // WAL records are batches, each holding one or more messages
+  double bytes_per_group = NAN;     // payload bytes per fdatasync (kairo_wal_bytes_total / groups)
   double flushes = NAN, flushes_min_batches = NAN, flushes_linger = NAN, flushes_buffer = NAN;
   double mean_pending_batches = NAN, max_pending_batches = NAN;
   double max_rss_bytes = NAN;

@@ -76,6 +76,7 @@ std::vector<std::pair<std::string, nlohmann::json>> columns(const point_result& 
       {"mean_sync_ms", jnum(s.mean_sync_ms)},
       {"simulated_delay_ms", jnum(s.simulated_delay_ms)},
       {"records_per_group", jnum(s.records_per_group)},
+      {"bytes_per_group", jnum(s.bytes_per_group)},
       {"flushes", jnum(s.flushes)},
       {"flushes_min_batches", jnum(s.flushes_min_batches)},
       {"flushes_linger", jnum(s.flushes_linger)},
@@ -84,6 +85,17 @@ std::vector<std::pair<std::string, nlohmann::json>> columns(const point_result& 
       {"max_pending_batches", jnum(s.max_pending_batches)},
       {"peak_rss_bytes", r.peak_rss_bytes >= 0 ? nlohmann::json(r.peak_rss_bytes) : jnum(s.max_rss_bytes)},
       {"scrapes", s.scrapes},
+      {"cpu_seconds", jnum(r.cpu_seconds)},
+      {"cpu_us_per_message", jnum(r.cpu_us_per_message)},
+      {"bound_r_us", jnum(r.bound.r_us)},
+      {"bound_f_us", jnum(r.bound.f_us)},
+      {"bound_f_probe_us", jnum(r.bound.f_probe_us)},
+      {"bound_f_size", r.bound.f_size ? nlohmann::json(r.bound.f_size) : nlohmann::json(nullptr)},
+      {"bound_f_delay_us", jnum(r.bound.f_delay_us)},
+      {"bound_msgs_per_sec", jnum(r.bound.bound_msgs_per_sec)},
+      {"fraction_of_bound", jnum(r.bound.fraction_of_bound)},
+      {"p50_target_us", jnum(r.bound.p50_target_us)},
+      {"bound_note", r.bound.note},
       {"server_killed", r.server_killed},
       {"server_stop", r.server_stop},
       {"started_at", r.started_at},
@@ -158,14 +170,34 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
   if (info.interrupted)
     md << "- **interrupted** (Ctrl-C) during point `" << info.interrupted_point
        << "`: that point and the ones after it are missing\n";
-  md << "- storage classes other than `native` are **simulated**: a delay added after every real fdatasync "
-        "(`--simulated-sync-delay`)\n\n";
+  md << "- storage classes other than `native` and `tmpfs` are **simulated**: a delay added after every real "
+        "fdatasync (`--simulated-sync-delay`); `tmpfs` puts kairo's data directory on "
+     << tmpfs_root << " (fdatasync free: the broker's own cost)\n";
+  md << "- bound = C / (R + F): C = producers × concurrency; R = the mock's p50 at the same load in this run; F = "
+        "overwrite+fdatasync p50 of the data directory's disk at the smallest probed size holding a group's bytes "
+        "(mean of the probes at the start and the end of the run) + the storage class's simulated delay; "
+        "`of bound` = msg/s ÷ bound\n";
+  md << "- CPU: utime + stime of the server process over the measured window, per acknowledged message\n\n";
+
+  if (!info.disks.empty()) {
+    md << "## The disk\n\n";
+    for (auto& d : info.disks) {
+      md << "### "
+         << (d.root == tmpfs_storage ? std::string("tmpfs (") + tmpfs_root + ")" : "native (the result folder)")
+         << "\n\n";
+      if (!d.error.empty()) md << "Probe problem: " << d.error << "\n\n";
+      for (auto [when, probe] : {std::pair{"At the start of the run", &d.start}, std::pair{"At the end", &d.end}}) {
+        if (!*probe) continue;
+        md << when << ". " << disk_probe_markdown(**probe) << "\n";
+      }
+    }
+  }
 
   md << "## Points\n\n";
   md << "| point | target | storage | producers×conc | size | msg/s | MB/s | p50 ms | p99 ms | p99.9 ms | "
         "batches/flush "
-        "| sync ms (real + simulated) | peak RSS MiB | status |\n";
-  md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| sync ms (real + simulated) | peak RSS MiB | CPU µs/msg | R µs | F µs | bound msg/s | of bound | status |\n";
+  md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (auto& r : rows) {
     std::string conc = std::to_string(r.pt.producers) + "×" +
                        (r.concurrency_phases.empty() ? std::to_string(r.pt.concurrency) : r.concurrency_phases);
@@ -178,7 +210,10 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
        << (std::isnan(r.server.mean_sync_ms)
                ? std::string()
                : num(r.server.mean_sync_ms, "%.3g") + " + " + num(r.server.simulated_delay_ms, "%.3g"))
-       << " | " << num(rss / 1048576.0, "%.0f") << " | " << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
+       << " | " << num(rss / 1048576.0, "%.0f") << " | " << num(r.cpu_us_per_message, "%.3g") << " | "
+       << num(r.bound.r_us, "%.0f") << " | " << num(r.bound.f_us, "%.0f") << " | "
+       << num(r.bound.bound_msgs_per_sec, "%.0f") << " | " << num(r.bound.fraction_of_bound, "%.2f") << " | "
+       << (r.status == "ok" ? "ok" : "failed: " + r.error) << " |\n";
   }
 
   // Repetitions: the median of each point's runs, with the spread (the machine is shared).
@@ -241,14 +276,15 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
     }
     std::sort(order.begin(), order.end(), [&](auto& a, auto& b) { return sort_key[a] < sort_key[b]; });
     if (targets.size() > 1 && !order.empty()) {
-      md << "\n## Targets side by side (msg/s, p99 ms)\n\n| storage | size | producers×conc |";
+      md << "\n## Targets side by side (msg/s, p99 ms, fraction of the bound)\n\n| storage | size | producers×conc |";
       for (auto& t : targets) md << " " << t << " |";
-      md << " best static |\n|---|---|---|";
-      for (size_t i = 0; i <= targets.size(); ++i) md << "---|";
+      md << " bound msg/s | best static |\n|---|---|---|";
+      for (size_t i = 0; i <= targets.size() + 1; ++i) md << "---|";
       md << "\n";
       for (auto& key : order) {
         md << "| " << key << " |";
         const point_result* best = nullptr;
+        double lo = NAN, hi = NAN;  // the bounds differ between targets when their groups do
         for (auto& t : targets) {
           auto it = by_load[key].find(t);
           if (it == by_load[key].end()) {
@@ -256,10 +292,31 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
             continue;
           }
           const auto* r = it->second;
-          md << " " << fmt_rate(r->bench.msgs_per_sec) << ", " << ms(r->bench.latency.p99) << " |";
+          md << " " << fmt_rate(r->bench.msgs_per_sec) << ", " << ms(r->bench.latency.p99);
+          if (!std::isnan(r->bound.fraction_of_bound)) md << ", " << num(r->bound.fraction_of_bound, "%.2f");
+          md << " |";
+          if (const double bd = r->bound.bound_msgs_per_sec; !std::isnan(bd)) {
+            lo = std::isnan(lo) ? bd : std::min(lo, bd);
+            hi = std::isnan(hi) ? bd : std::max(hi, bd);
+          }
           if (r->static_policy && (!best || r->bench.msgs_per_sec > best->bench.msgs_per_sec)) best = r;
         }
-        md << " " << (best ? best->target : "–") << " |\n";
+        md << " " << (std::isnan(lo) ? "–" : fmt_rate(lo) + (hi > lo * 1.005 ? "–" + fmt_rate(hi) : "")) << " | "
+           << (best ? best->target : "–") << " |\n";
+      }
+      // The broker's CPU per message, at the same loads (tmpfs against the mock: CPU efficiency).
+      md << "\n## Broker CPU per message (µs of utime + stime)\n\n| storage | size | producers×conc |";
+      for (auto& t : targets) md << " " << t << " |";
+      md << "\n|---|---|---|";
+      for (size_t i = 0; i < targets.size(); ++i) md << "---|";
+      md << "\n";
+      for (auto& key : order) {
+        md << "| " << key << " |";
+        for (auto& t : targets) {
+          auto it = by_load[key].find(t);
+          md << " " << (it == by_load[key].end() ? "–" : num(it->second->cpu_us_per_message, "%.3g")) << " |";
+        }
+        md << "\n";
       }
       // The regret table: auto against the best static profile at the same load.
       for (auto& t : s.targets) {
@@ -283,6 +340,28 @@ std::string summary_markdown(const spec& s, const run_info& info, const std::vec
       }
     }
   }
+  // Concurrency 1: one message in flight; its p50 cannot beat the client's cycle plus one sync.
+  bool any_target = false;
+  for (auto& r : rows) any_target = any_target || !std::isnan(r.bound.p50_target_us);
+  if (any_target) {
+    md << "\n## Concurrency 1: p50 against its target (mock p50 + F)\n\n"
+          "| point | target | storage | size | p50 ms | target ms | R µs | F µs | p50 − target µs |\n"
+          "|---|---|---|---|---|---|---|---|---|\n";
+    for (auto& r : rows) {
+      if (std::isnan(r.bound.p50_target_us)) continue;
+      md << "| " << r.pt.id << " | " << r.target << " | " << r.pt.storage << " | " << r.pt.message_size << " | "
+         << num(r.bench.latency.p50 / 1e3, "%.3f") << " | " << num(r.bound.p50_target_us / 1e3, "%.3f") << " | "
+         << num(r.bound.r_us, "%.0f") << " | " << num(r.bound.f_us, "%.0f") << " | "
+         << num(r.bench.latency.p50 - r.bound.p50_target_us, "%+.0f") << " |\n";
+    }
+  }
+  std::string why_no_bound;
+  for (auto& r : rows)
+    if (!r.mock && std::isnan(r.bound.bound_msgs_per_sec) && !r.bound.note.empty()) {
+      why_no_bound = r.bound.note;
+      break;
+    }
+  if (!why_no_bound.empty()) md << "\nNo bound for some points; the first reason: " << why_no_bound << ".\n";
   md << "\nFiles: `points.csv`, `points.jsonl` (one row per point), `timeseries/<point>.csv`, `plots/`, "
         "`points/<point>/server.log`, `run.json` (the experiment as run).\n";
   return md.str();

@@ -44,7 +44,9 @@ std::string num(double v) {
 }
 
 std::string storage_title(const std::string& st) {
-  return st == "native" ? "storage native (real disk)" : "storage " + st + " (simulated sync delay)";
+  if (st == "native") return "storage native (real disk)";
+  if (on_tmpfs(st)) return "storage tmpfs (data in RAM, fdatasync free)";
+  return "storage " + st + " (simulated sync delay)";
 }
 
 struct gnuplot_env {

@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -58,6 +60,50 @@ std::string bootstrap_in_log(const std::string& path) {
   }
   return {};
 }
+
+// The server's CPU time over the measured window: read when the window opens and, on a timer of
+// its own, when it closes (the bench returns only after draining and closing its clients, which
+// is not part of the window). Thread-safety: open() and finish() from the bench's thread.
+class cpu_window {
+ public:
+  explicit cpu_window(pid_t pid) : pid_(pid) {}
+  cpu_window(const cpu_window&) = delete;
+  cpu_window& operator=(const cpu_window&) = delete;
+  ~cpu_window() { finish(); }
+
+  // At the window's opening; later calls change nothing.
+  void open(double duration_s) {
+    if (timer_.joinable()) return;
+    start_ = process_cpu_seconds(pid_);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
+    timer_ = std::thread([this, until] {
+      std::unique_lock lk(mu_);
+      cv_.wait_until(lk, until, [this] { return woken_; });
+      end_ = process_cpu_seconds(pid_);
+    });
+  }
+  // The window's CPU seconds (NaN when it never opened); a window cut short ends now.
+  double finish() {
+    if (timer_.joinable()) {
+      {
+        std::lock_guard lk(mu_);
+        woken_ = true;
+      }
+      cv_.notify_all();
+      timer_.join();
+    }
+    return end_ - start_;
+  }
+
+ private:
+  const pid_t pid_;
+  std::thread timer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;  // guarded by mu_
+  double start_ = NAN;
+  double end_ = NAN;  // written by the timer thread, read after join
+};
 
 struct started_server {
   child_process proc;
@@ -134,8 +180,11 @@ point_outcome run_point(const point_env& env, const point& p) {
   const double t_start = now_s();
 
   const std::string pdir = env.result_dir + "/points/" + p.id;
-  const std::string data_dir = pdir + "/data";
+  const bool tmpfs = on_tmpfs(p.storage) && !t.mock;
+  if (tmpfs && env.tmpfs_dir.empty()) throw std::runtime_error("storage tmpfs, but no directory on tmpfs was made");
+  const std::string data_dir = tmpfs ? env.tmpfs_dir + "/" + p.id + "/data" : pdir + "/data";
   const std::string log = pdir + "/server.log";
+  fs::create_directories(pdir);
   fs::create_directories(data_dir);
 
   // Storage: phase 0 may set the starting class; later phases change it through the admin API.
@@ -185,7 +234,7 @@ point_outcome run_point(const point_env& env, const point& p) {
                                       "--data-dir",
                                       data_dir,
                                       "--simulated-sync-delay",
-                                      initial_storage};
+                                      sync_delay_arg(initial_storage)};
         for (auto& a : t.server_args()) argv.push_back(a);
         srv.command = join(argv);
         std::ofstream(log, std::ios::app) << "kairo-lab experiment: " << srv.command << "\n";
@@ -232,6 +281,9 @@ point_outcome run_point(const point_env& env, const point& p) {
 
   monitor mon(srv.admin_port, s.scrape_interval_s, changes, phase_starts);
   mon.start();
+  cpu_window cpu(srv.proc.pid());
+  // Without warm-up the window opens as the bench starts: no report marks it.
+  if (p.warmup_s <= 0) cpu.open(p.duration_s);
   double last_print = now_s();
   const double bench_start = now_s();
   // Until the bench's first report pins the measured window, it is assumed to open after warm-up.
@@ -240,8 +292,13 @@ point_outcome run_point(const point_env& env, const point& p) {
     mon.on_progress(bp);
     // The bench forces a report where warm-up ends (its last warm-up interval) and counts the
     // measured window's elapsed time from there; either pins the window's start.
-    if (!bp.warming_up) mon.set_anchor(now_s() - bp.elapsed_s, true);
-    else if (bp.elapsed_s >= p.warmup_s - 1e-3) mon.set_anchor(now_s() - (bp.elapsed_s - p.warmup_s), true);
+    if (!bp.warming_up) {
+      mon.set_anchor(now_s() - bp.elapsed_s, true);
+      cpu.open(p.duration_s - bp.elapsed_s);
+    } else if (bp.elapsed_s >= p.warmup_s - 1e-3) {
+      mon.set_anchor(now_s() - (bp.elapsed_s - p.warmup_s), true);
+      cpu.open(p.duration_s);
+    }
     if (now_s() - last_print >= progress_print_s - 0.05) {
       last_print = now_s();
       env.say(fmt("        %6.1f s", bp.elapsed_s) + (bp.warming_up ? " (warm-up)" : "") +
@@ -253,6 +310,8 @@ point_outcome run_point(const point_env& env, const point& p) {
   };
   r.bench = run_bench(cfg, on_progress, env.stop);
   r.bench.config = cfg;  // what was asked, also when the bench returned early
+  r.cpu_seconds = cpu.finish();
+  if (r.bench.messages > 0) r.cpu_us_per_message = r.cpu_seconds * 1e6 / static_cast<double>(r.bench.messages);
   mon.finish();
   r.server = mon.totals();
   out.series = mon.series();
@@ -276,10 +335,9 @@ point_outcome run_point(const point_env& env, const point& p) {
     ts << series_csv_header() << "\n";
     for (auto& row : out.series) ts << series_csv_row(row) << "\n";
   }
-  if (!env.keep_data) {
-    std::error_code ec;
-    fs::remove_all(data_dir, ec);
-  }
+  std::error_code ec;
+  if (tmpfs && env.keep_data) fs::copy(data_dir, pdir + "/data", fs::copy_options::recursive, ec);
+  if (!env.keep_data || tmpfs) fs::remove_all(tmpfs ? fs::path(data_dir).parent_path() : fs::path(data_dir), ec);
   r.wall_s = now_s() - t_start;
   out.interrupted = env.stop->load();
   if (!r.bench.error.empty()) error = r.bench.error + (error.empty() ? "" : "; " + error);

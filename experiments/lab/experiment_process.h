@@ -53,6 +53,10 @@ bool tcp_port_open(int port);
 // VmHWM (peak resident set) of a live process in bytes, or -1.
 int64_t peak_rss_bytes(pid_t pid);
 
+// CPU time (utime + stime, all threads) of a live process in seconds, from /proc/<pid>/stat; NaN
+// when unreadable. Clock-tick resolution (usually 10 ms).
+double process_cpu_seconds(pid_t pid);
+
 // The stdout of `sh -c cmd`, trimmed; empty on failure.
 std::string shell_output(const std::string& cmd);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -181,7 +182,7 @@ spec parse_spec(const json& original, bool quick) {
     s.storage = get_axis(doc["storage"], "storage", [](const json& v, const std::string& w) {
       auto str = get_string(v, w);
       if (str.empty() || str == "none" || str.find_first_of(",\"/ ") != std::string::npos)
-        fail(w, "'" + str + "' is not a storage class; use native, cloud, hdd or a delay like 2ms or 1ms±20%");
+        fail(w, "'" + str + "' is not a storage class; use native, tmpfs, cloud, hdd or a delay like 2ms or 1ms±20%");
       return str;
     });
   }
@@ -226,7 +227,15 @@ spec parse_spec(const json& original, bool quick) {
       if (!ph[i].contains("duration_s")) fail(w, "every phase needs \"duration_s\"");
       p.duration_s = get_number(ph[i]["duration_s"], w + ".duration_s", 0.1);
       if (ph[i].contains("concurrency")) p.concurrency = get_int(ph[i]["concurrency"], w + ".concurrency", 1);
-      if (ph[i].contains("storage")) p.storage = get_string(ph[i]["storage"], w + ".storage");
+      if (ph[i].contains("storage")) {
+        p.storage = get_string(ph[i]["storage"], w + ".storage");
+        // The data directory's filesystem is chosen when the server starts; a phase changes
+        // only the simulated delay.
+        if (on_tmpfs(*p.storage))
+          fail(w + ".storage",
+               "tmpfs cannot be a phase's storage (the data directory is placed when the server "
+               "starts); put tmpfs in the top-level \"storage\" list instead");
+      }
       if (ph[i].contains("label")) p.label = get_string(ph[i]["label"], w + ".label");
       p.start_s = t;
       t += p.duration_s;
@@ -317,6 +326,28 @@ std::vector<point> expand_points(const spec& s) {
     }
   }
   return out;
+}
+
+bool on_tmpfs(const std::string& storage) { return storage == tmpfs_storage; }
+
+std::string sync_delay_arg(const std::string& storage) { return on_tmpfs(storage) ? "native" : storage; }
+
+double configured_sync_delay_ms(const std::string& storage) {
+  // The same names and grammar as kairo's parse_sync_delay (server/config.cc).
+  if (storage == "native" || storage == "off" || storage == "0" || on_tmpfs(storage)) return 0;
+  if (storage == "cloud") return 1;
+  if (storage == "hdd") return 5;
+  std::string v = storage;
+  for (const char* sep : {"\u00b1", "+-"})
+    if (auto at = v.find(sep); at != std::string::npos) v = v.substr(0, at);
+  char* end = nullptr;
+  const double n = std::strtod(v.c_str(), &end);
+  const std::string unit(end);
+  if (end == v.c_str() || !(n >= 0)) return NAN;
+  if (unit == "us") return n / 1e3;
+  if (unit == "ms") return n;
+  if (unit == "s") return n * 1e3;
+  return NAN;
 }
 
 std::string describe_concurrency_phases(const spec& s, const point& p) {

@@ -96,6 +96,19 @@ spec parse_spec(const nlohmann::json& doc, bool quick);
 
 std::vector<point> expand_points(const spec& s);
 
+// Storage classes. `native` is the result folder's disk; `cloud` (1 ms ± 20 %), `hdd` (5 ms ± 20 %)
+// and delays like `2ms` or `1ms±20%` add a simulated delay after every real fdatasync of that disk
+// (kairo's --simulated-sync-delay); `tmpfs` puts the data directory on /dev/shm, where fdatasync
+// is free: the broker's own cost with the disk taken away.
+constexpr const char* tmpfs_storage = "tmpfs";
+constexpr const char* tmpfs_root = "/dev/shm";
+bool on_tmpfs(const std::string& storage);
+// The --simulated-sync-delay value a storage class starts kairo with.
+std::string sync_delay_arg(const std::string& storage);
+// The mean simulated delay of a class in milliseconds (0 for native and tmpfs; the jitter is
+// symmetric); NaN when the value cannot be read (the server then refuses it too).
+double configured_sync_delay_ms(const std::string& storage);
+
 // "8@0s;128@20s;8@40s" style summaries of a phased run, for CSV columns (empty when not phased).
 std::string describe_concurrency_phases(const spec& s, const point& p);
 std::string describe_storage_phases(const spec& s, const point& p);

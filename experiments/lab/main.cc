@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "experiments/lab/bench.h"
+#include "experiments/lab/disk_probe.h"
 #include "experiments/lab/experiment.h"
 #include "experiments/lab/sim.h"
 #include "util/command_line.h"
@@ -15,6 +16,8 @@ void usage(std::FILE* out) {
                "usage: kairo-lab <command> [options]\n\n"
                "commands:\n"
                "  bench       load a broker with librdkafka producers/consumers and report rate and latency\n"
+               "  disk        measure how long making N bytes durable takes on a directory's disk (append, overwrite, "
+               "O_DSYNC, O_DIRECT)\n"
                "  experiment  run a declared experiment (experiments/*.json): fresh servers, bench, metrics, plots\n"
                "  sim         simulate producers, the pipeline and the WAL to design and check the tuner\n\n"
                "Run `kairo-lab <command> --help` for the options of a command. The broker itself is `kairo serve`.\n");
@@ -24,6 +27,9 @@ void usage(std::FILE* out) {
 
 int main(int argc, char** argv) {
   return util::run_commands(argc, argv, "kairo-lab", "0.1.0", usage,
-                            {{"bench", lab::bench_main}, {"experiment", lab::experiment_main}, {"sim", lab::sim_main}},
+                            {{"bench", lab::bench_main},
+                             {"disk", lab::disk_main},
+                             {"experiment", lab::experiment_main},
+                             {"sim", lab::sim_main}},
                             {{"serve", "kairo"}});
 }
