@@ -41,6 +41,7 @@ result<bool> zeros_at(window& w, uint64_t offset, size_t n, uint64_t file_size) 
   const size_t have = static_cast<size_t>(std::min<uint64_t>(n, file_size - offset));
   auto ok = w.ensure(offset, have);
   if (!ok) return fail(ok.error());
+  if (!*ok) return false;  // the file ended early: not the zeros it claims to hold
   const std::byte* p = w.data(offset);
   return std::all_of(p, p + have, [](std::byte b) { return b == std::byte{0}; });
 }
@@ -57,6 +58,15 @@ result<scan_outcome> scan_segment(const readable_file& file, uint64_t file_size,
     auto zero = zeros_at(w, 0, format::segment_header_size, file_size);
     if (!zero) return fail(zero.error());
     if (*zero) {
+      // Never written only if nothing in the file was: zeros up front and bytes later is damage.
+      for (uint64_t off = 0; off < file_size; off += 1u << 20) {
+        auto all = zeros_at(w, off, static_cast<size_t>(std::min<uint64_t>(1u << 20, file_size - off)), file_size);
+        if (!all) return fail(all.error());
+        if (!*all) {
+          out.problem = "segment header is zeros but the file holds other bytes after byte " + std::to_string(off);
+          return out;
+        }
+      }
       out.zero_tail = true;
       out.problem = "segment header was never written (" + std::to_string(file_size) + " bytes of zeros)";
       return out;

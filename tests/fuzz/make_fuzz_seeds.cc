@@ -80,6 +80,7 @@ bytes write_wal(const std::vector<record>& records, uint64_t segment_bytes, uint
   wal::options opts;
   opts.dir = kairo_fuzz::wal_dir;
   opts.segment_bytes = segment_bytes;
+  opts.preallocate = false;  // seeds hold records, not a preallocated segment's zeros
   {
     auto w = wal::write_ahead_log::open(opts, mem);
     if (!w) throw std::runtime_error("cannot open the seed WAL");
@@ -205,6 +206,18 @@ void wal_seeds(const fs::path& dir) {
   headerless.insert(headerless.end(), magic.begin(), magic.end());
   headerless.insert(headerless.end(), 4, std::byte{1});
   write_file(dir / "headerless_newest", headerless);
+
+  // Preallocated segments (0x10): records, then the zeros the log never wrote; the same after a
+  // hole, with a stale copy of a record past it (recovery must end at the hole).
+  auto zero_tail = write_wal(plain, 256u << 20, 0x18);
+  zero_tail.insert(zero_tail.end(), 1000, std::byte{0});
+  write_file(dir / "prealloc_zero_tail", zero_tail);
+  auto stale = zero_tail;
+  stale.insert(stale.end(), zero_tail.end() - 1000 - 60, zero_tail.end() - 1000);
+  write_file(dir / "prealloc_stale_after_hole", stale);
+  auto prealloc_multi = multi;
+  prealloc_multi[0] = std::byte{0x16};
+  write_file(dir / "prealloc_several_segments", prealloc_multi);
 
   const auto eng = engine_records();
   write_file(dir / "engine_replay", write_wal(eng, 256u << 20, 0x01));

@@ -15,14 +15,17 @@
 //   0x04  repair CRCs: the header's and every framed record's CRC-32C recomputed (after 0x02)
 //   0x08  WAL mode: after recovery, append a record and start again (two more threads per input,
 //         so only for the inputs that ask)
+//   0x10  WAL mode: segments preallocated (as in production; 4 KiB first segments): the newest
+//         segment is cut back and a segment of this run's own is opened, full of zeros
 // The repairs let mutations of payloads, types and streams get past the checksums.
 //
 // Beyond not crashing, in WAL mode: a refusal is corrupt_segment or io_error, says why, and has
-// changed no file; an accepted directory replays lsns that count up by one from the first
+// changed no segment; an accepted directory replays lsns that count up by one from the first
 // segment's, every record's bytes on disk pass their CRC independently of the scanner and match
 // what replay handed out, next_lsn follows the last record, sealed segments are untouched and
 // the newest only lost a tail; with 0x08, a record appended after recovery gets next_lsn, and
 // reopening replays exactly the same records plus that one and changes nothing.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -136,12 +139,27 @@ std::vector<replayed> replay_all(const wal::write_ahead_log& w) {
   return out;
 }
 
+// The segment files (a spare being zero-filled beside them is not part of the log).
 std::map<std::string, bytes> snapshot(wal::mem_file_system& fs, const std::string& dir) {
   std::map<std::string, bytes> out;
   auto names = fs.list(dir);
   if (!names) std::abort();
-  for (auto& n : *names) out[n] = fs.contents(dir + "/" + n);
+  for (auto& n : *names)
+    if (F::parse_segment_name(n)) out[n] = fs.contents(dir + "/" + n);
   return out;
+}
+
+bool all_zero(const bytes& b, size_t from = 0) {
+  return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(std::min(from, b.size())), b.end(),
+                     [](std::byte x) { return x == std::byte{0}; });
+}
+
+// A segment as a run opens it: its header, then (preallocated) nothing but zeros.
+bool fresh_segment(const std::string& name, const bytes& content) {
+  std::byte header[F::segment_header_size];
+  F::encode_segment_header(header, F::parse_segment_name(name).value());
+  return content.size() >= F::segment_header_size &&
+         std::equal(std::begin(header), std::end(header), content.begin()) && all_zero(content, F::segment_header_size);
 }
 
 bool is_prefix(const bytes& a, const bytes& b) {
@@ -166,12 +184,14 @@ void check_on_disk(const std::map<std::string, bytes>& files, const replayed& v)
   if (len > 0 && std::memcmp(r + F::record_header_size, v.payload.data(), len) != 0) std::abort();
 }
 
-void wal_mode(const std::vector<bytes>& files, bool append_and_reopen) {
+void wal_mode(const std::vector<bytes>& files, bool append_and_reopen, bool preallocate) {
   auto fs = std::make_shared<wal::mem_file_system>();
   const std::string dir = kairo_fuzz::wal_dir;
   const auto original = install(*fs, dir, files);
   wal::options opts;
   opts.dir = dir;
+  opts.preallocate = preallocate;
+  opts.first_segment_bytes = 4096;
 
   auto w = wal::write_ahead_log::open(opts, fs);
   if (!w) {
@@ -184,25 +204,27 @@ void wal_mode(const std::vector<bytes>& files, bool append_and_reopen) {
   const auto recovered = replay_all(**w);
   const auto after = snapshot(*fs, dir);
 
-  // Segment files: sealed ones untouched, the newest cut back to a prefix or (headerless) gone,
-  // and one new segment when none was left.
+  // Segment files: sealed ones untouched, the newest cut back to a prefix or (headerless, or
+  // preallocating with no record) gone, and one new segment when none was left, or always when
+  // preallocating.
   const std::string newest = original.empty() ? std::string() : original.rbegin()->first;
   for (auto& [name, content] : original) {
     auto it = after.find(name);
     if (name != newest) {
       if (it == after.end() || it->second != content) std::abort();
     } else if (it != after.end() && !is_prefix(it->second, content)) {
-      // A newest segment whose header never completed is removed, and recreated when it was the
-      // only one: then it holds a fresh header for the lsn its name says.
-      std::byte header[F::segment_header_size];
-      F::encode_segment_header(header, F::parse_segment_name(name).value());
-      if (content.size() >= F::segment_header_size || it->second != bytes(std::begin(header), std::end(header)))
-        std::abort();
+      // A newest segment that held no record is removed, and when it was the only one (or
+      // preallocating, always) replaced by a fresh one of the same name.
+      const bool headerless = content.size() < F::segment_header_size || all_zero(content);
+      if (!(headerless || preallocate) || !fresh_segment(name, it->second)) std::abort();
     }
   }
   size_t created = 0;
   for (auto& [name, content] : after)
-    if (!original.count(name)) ++created;
+    if (!original.count(name)) {
+      ++created;
+      if (!fresh_segment(name, content)) std::abort();
+    }
   if (created > 1) std::abort();
 
   // Records: consecutive lsns, each one good on disk.
@@ -235,7 +257,20 @@ void wal_mode(const std::vector<bytes>& files, bool append_and_reopen) {
     std::abort();
   replayed_again.pop_back();
   if (replayed_again != recovered) std::abort();
-  if (snapshot(*fs, dir) != before_reopen) std::abort();
+  if (!preallocate) {
+    if (snapshot(*fs, dir) != before_reopen) std::abort();
+    return;
+  }
+  // Preallocating, the second start cuts the first one's segment back to its records and opens
+  // its own; every other segment is as it was.
+  const auto reopened = snapshot(*fs, dir);
+  const std::string last = F::segment_name(appended->pos.segment);
+  for (auto& [name, content] : before_reopen) {
+    auto it = reopened.find(name);
+    if (it == reopened.end()) std::abort();
+    if (name == last ? !is_prefix(it->second, content) : it->second != content) std::abort();
+  }
+  if (reopened.size() != before_reopen.size() + 1) std::abort();
 }
 
 void engine_mode(const std::vector<bytes>& files) {
@@ -246,6 +281,7 @@ void engine_mode(const std::vector<bytes>& files) {
 
   engine::config cfg;
   cfg.data_dir = kairo_fuzz::data_dir;
+  cfg.wal.first_segment_bytes = 4096;  // preallocated as in production, but small
   cfg.now_ms = [] { return int64_t{1'700'000'000'000}; };
   server::kafka::coordinator_service coordinators(engine::group_config{}, engine::txn_config{});
   auto opened = engine::log_manager::open(cfg, fs, coordinators.loader());
@@ -282,6 +318,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto files = split_files(std::span(reinterpret_cast<const std::byte*>(data) + 1, size - 1));
   repair(files, flags & 0x02, flags & 0x04);
   if (flags & 0x01) engine_mode(files);
-  else wal_mode(files, flags & 0x08);
+  else wal_mode(files, flags & 0x08, flags & 0x10);
   return 0;
 }
