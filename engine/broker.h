@@ -180,6 +180,8 @@ class log_manager {
   // Called on the WAL sync thread for every synced group, before its acks go out. Set once,
   // before the first produce.
   void set_group_observer(std::function<void(const synced_group&)> observer);
+  // Runs on the sync thread after each group's completions (the produce callbacks) have run.
+  void set_after_group(std::function<void()> hook) { wal_->set_after_completions(std::move(hook)); }
   // Records and bytes waiting for the next cut.
   struct queue_depth {
     size_t records = 0;

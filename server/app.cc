@@ -18,6 +18,7 @@
 #include "engine/produce_pipeline.h"
 #include "server/admin/http_server.h"
 #include "server/data_dir_lock.h"
+#include "server/kafka/answer_batch.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
 #include "server/metrics.h"
@@ -165,6 +166,7 @@ int run_serve(const serve_config& config) {
     feed.add(g);
     probes.observe(g);
   });
+  eng.set_after_group(&kafka::answer_batch::flush);  // one post per io thread per group
 
   // The Kafka listener.
   io_pool io(config.io_threads);

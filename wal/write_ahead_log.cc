@@ -50,6 +50,7 @@ result<std::unique_ptr<write_ahead_log>> write_ahead_log::open(const options& op
 namespace {
 constexpr std::string_view spare_name = "spare.wal-preallocated";
 constexpr std::string_view spare_tmp_suffix = ".tmp";
+constexpr uint64_t prealloc_sync_every = 4u << 20;
 }  // namespace
 
 std::string write_ahead_log::spare_path() const { return opts_.dir + "/" + std::string(spare_name); }
@@ -164,7 +165,11 @@ result<void> write_ahead_log::make_spare(uint64_t bytes) {
       return fail(errc::closed, "the log is closing");
     }
     const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - at));
-    if (auto r = (*w)->write_at(at, std::span(zeros.data(), n)); !r) {
+    auto r = (*w)->write_at(at, std::span(zeros.data(), n));
+    // Synced as it goes: a whole segment of dirty zeros would be flushed in one burst ahead of
+    // the log's own syncs, and push the log's writes into the kernel's dirty-page throttling.
+    if (r && (at + n) % prealloc_sync_every == 0) r = (*w)->sync();
+    if (!r) {
       (void)(*w)->close();
       (void)fs_->remove(tmp);
       return fail(errc::write_failed, "preallocating a segment: " + r.error().message());
@@ -454,23 +459,27 @@ void write_ahead_log::run() {
         failed = sticky_;
       }
     }
+    std::function<void(const group_stats&)> observer;
+    std::function<void()> after;
+    {
+      std::lock_guard lock(mu_);
+      observer = observer_;
+      after = after_completions_;
+    }
     if (failed) {  // what is still queued is failed by the next take_group
       fail_all(group, failed);
+      if (after) after();
       idle_since_ = clock::now();
       continue;
     }
 
-    std::function<void(const group_stats&)> observer;
-    {
-      std::lock_guard lock(mu_);
-      observer = observer_;
-    }
     // The observer sees a group before its acks go out, so that metrics scraped by a client
     // that holds an ack already count the group that produced it.
     if (observer) observer(stats);
     assert(done.size() == group.size());
     for (size_t i = 0; i < group.size(); ++i) group[i].done(done[i]);
     group.clear();
+    if (after) after();
     idle_since_ = clock::now();
   }
 }
@@ -572,6 +581,11 @@ flush_policy write_ahead_log::policy() const {
 void write_ahead_log::set_observer(std::function<void(const group_stats&)> observer) {
   std::lock_guard lock(mu_);
   observer_ = std::move(observer);
+}
+
+void write_ahead_log::set_after_completions(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  after_completions_ = std::move(hook);
 }
 
 void write_ahead_log::close() {

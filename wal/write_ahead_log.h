@@ -131,6 +131,9 @@ class write_ahead_log {
   // Called on the sync thread for every synced group, in log order, just before its
   // completions run. Set before the first append.
   void set_observer(std::function<void(const group_stats&)> observer);
+  // Called on the sync thread after every group's completions have run (a failed group's too),
+  // so that work they handed on can leave in one batch. Set before the first append.
+  void set_after_completions(std::function<void()> hook);
 
   // Stops taking appends (they complete with `closed`), flushes what is queued with reason
   // shutdown, joins the log's threads, closes files. Idempotent.
@@ -207,6 +210,7 @@ class write_ahead_log {
   error sticky_;                                      // guarded by mu_; empty while healthy
   flush_policy policy_;                               // guarded by mu_
   std::function<void(const group_stats&)> observer_;  // guarded by mu_; set before start
+  std::function<void()> after_completions_;           // guarded by mu_; set before start
 
   bool cut_back_ = false;  // guarded by mu_; the failed group was removed from the log
 

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "engine/record_batch.h"
+#include "server/kafka/answer_batch.h"
 #include "server/kafka/api_table.h"
 #include "server/kafka/broker_context.h"
 #include "server/kafka/error_mapping.h"
@@ -102,7 +103,9 @@ struct produce_call {
     c->ctx.broker.pipeline.budget().release(c->admitted_bytes);
     c->observe.outcomes(c->resp);
     if (!c->answer) return;
-    boost::asio::post(c->ctx.executor, [c] {
+    // On the sync thread this is held until the group's last completion, then leaves with the
+    // other answers for the same io thread in one post.
+    answer_batch::post(c->ctx.executor, [c] {
       c->ctx.respond(encode_response(c->ctx, c->resp));
       c->observe.answered(c->ctx, c->batches);
     });
