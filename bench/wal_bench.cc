@@ -2,7 +2,7 @@
 // both measured in the same run on the same directory.
 //
 //   wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N]
-//             [--no-preallocate]
+//             [--preallocate]
 //
 // Each appending thread keeps exactly one record in flight (append, wait for its durable
 // completion, repeat), like a closed-loop producer with acks=all. Every repetition measures the
@@ -35,7 +35,7 @@ struct config {
   std::vector<int> threads{1, 8, 64, 256};
   std::vector<size_t> sizes{256, 4096};
   int repeat = 1;
-  bool preallocate = true;  // the log's default; --no-preallocate for segments that grow with each write
+  bool preallocate = false;  // the log's default; --preallocate for zero-filled segments
 };
 
 std::vector<long> parse_list(const char* s) {
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     };
     if (a == "--dir") cfg.dir = next();
     else if (a == "--seconds") cfg.seconds = std::atof(next());
-    else if (a == "--no-preallocate") cfg.preallocate = false;
+    else if (a == "--preallocate") cfg.preallocate = true;
     else if (a == "--threads") {
       cfg.threads.clear();
       for (long v : parse_list(next())) cfg.threads.push_back(static_cast<int>(v));
@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: wal_bench [--dir DIR] [--seconds S] [--threads 1,8,64,256] [--sizes 256,4096] [--repeat N] "
-          "[--no-preallocate]\n");
+          "[--preallocate]\n");
       return 0;
     } else {
       std::fprintf(stderr, "unknown option %s (try --help)\n", a.c_str());

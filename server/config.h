@@ -46,7 +46,7 @@ struct serve_config {
   std::optional<uint64_t> buffer_bytes;
   // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
   engine::simulated_sync_delay simulated_sync_delay;
-  bool wal_preallocate = true;
+  bool wal_preallocate = false;
   uint64_t wal_segment_bytes = 256u << 20;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
 

@@ -83,12 +83,14 @@ struct group_stats {
 struct options {
   std::string dir;
   uint64_t segment_bytes = 256u << 20;  // roll to a new segment past this size
-  // Segments are preallocated: zero-filled and synced before the log writes into them, so that
-  // a group's fdatasync has data to flush and no file size or extent to journal (docs/wal.md,
-  // "Preallocated segments"). A run's first segment is first_segment_bytes; each later one is
-  // twice the one before, up to segment_bytes, and is prepared by a background thread while the
-  // log fills the current one. Off: segments grow with every write, as plain appends.
-  bool preallocate = true;
+  // Preallocated segments: zero-filled and synced before the log writes into them, so that a
+  // group's fdatasync has data to flush and no file size or extent to journal. A run's first
+  // segment is first_segment_bytes; each later one is twice the one before, up to segment_bytes,
+  // and is prepared by a background thread while the log fills the current one. Off (the
+  // default): segments grow with every write. Measured both ways in docs/wal.md: on lowers the
+  // sync and the p50, but the zero-fill doubles the bytes written and, on this disk, tripled p99
+  // under load, so it is opt-in (--wal-preallocate).
+  bool preallocate = false;
   uint64_t first_segment_bytes = 1u << 20;
   uint64_t max_queue_bytes = 256u << 20;  // append reports queue_full past this many pending bytes
   group_caps caps;

@@ -15,7 +15,7 @@
 //   0x04  repair CRCs: the header's and every framed record's CRC-32C recomputed (after 0x02)
 //   0x08  WAL mode: after recovery, append a record and start again (two more threads per input,
 //         so only for the inputs that ask)
-//   0x10  WAL mode: segments preallocated (as in production; 4 KiB first segments): the newest
+//   0x10  WAL mode: segments preallocated (--wal-preallocate; 4 KiB first segments): the newest
 //         segment is cut back and a segment of this run's own is opened, full of zeros
 // The repairs let mutations of payloads, types and streams get past the checksums.
 //
@@ -281,7 +281,8 @@ void engine_mode(const std::vector<bytes>& files) {
 
   engine::config cfg;
   cfg.data_dir = kairo_fuzz::data_dir;
-  cfg.wal.first_segment_bytes = 4096;  // preallocated as in production, but small
+  cfg.wal.preallocate = (files.size() % 2) == 1;  // both modes, small segments
+  cfg.wal.first_segment_bytes = 4096;
   cfg.now_ms = [] { return int64_t{1'700'000'000'000}; };
   server::kafka::coordinator_service coordinators(engine::group_config{}, engine::txn_config{});
   auto opened = engine::log_manager::open(cfg, fs, coordinators.loader());

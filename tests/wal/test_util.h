@@ -45,6 +45,7 @@ inline std::vector<std::string> replay_all(const write_ahead_log& w) {
 inline options mem_options() {
   options o;
   o.dir = "/wal";
+  o.preallocate = true;  // the mode with more to get wrong; wal_recovery_fuzz covers both
   o.first_segment_bytes = 16 << 10;
   return o;
 }
