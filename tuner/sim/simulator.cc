@@ -33,7 +33,7 @@ class rng {
   std::mt19937_64 g_;
 };
 
-enum class kind : uint8_t { phase, arrival, open_arrival, group_done, linger_check, decide };
+enum class kind : uint8_t { phase, arrival, second_arrival, open_arrival, group_done, linger_check, decide };
 
 struct event {
   time_point at;
@@ -54,6 +54,7 @@ struct request {
   time_point arrived;
   uint32_t client;
   bool open;
+  bool second;  // of the second closed-loop group
   uint32_t batches;
   uint32_t remaining;
 };
@@ -73,7 +74,7 @@ class simulation {
     if (s.bucket <= duration{0}) throw std::invalid_argument("the timeline bucket must be positive");
     if (s.policy.auto_tuned && s.policy.decide_every <= duration{0})
       throw std::invalid_argument("auto: decide_every must be positive");
-    bool any_load = s.offered.producers > 0 || s.offered.rate > 0;
+    bool any_load = s.offered.producers > 0 || s.offered.rate > 0 || s.offered.second_producers > 0;
     for (auto& p : s.phases) any_load |= p.producers.value_or(0) > 0 || p.rate.value_or(0) > 0;
     if (!any_load) throw std::invalid_argument("no load: give producers (closed loop) or a rate (open loop)");
     if (s.offered.rate > 0 && s.offered.connections == 0) throw std::invalid_argument("open loop needs connections");
@@ -92,6 +93,12 @@ class simulation {
   result run() {
     for (size_t i = 0; i < s_.phases.size(); ++i) schedule(s_.phases[i].at, kind::phase, i);
     set_producers(time_point{0}, s_.offered.producers);
+    second_.resize(s_.offered.second_producers);
+    for (uint32_t i = 0; i < second_.size(); ++i) {
+      second_[i].active = second_[i].busy = true;
+      schedule(duration(std::llround(rng_.uniform() * static_cast<double>(s_.offered.second_round_trip.mean.count()))),
+               kind::second_arrival, i);
+    }
     set_rate(time_point{0}, s_.offered.rate);
     if (ctl_) schedule(s_.policy.decide_every, kind::decide, 0);
     while (!events_.empty() && events_.top().at <= s_.length) {
@@ -123,6 +130,7 @@ class simulation {
         arrive(e.at, static_cast<uint32_t>(e.arg), false);
         break;
       }
+      case kind::second_arrival: arrive(e.at, static_cast<uint32_t>(e.arg), false, true); break;
       case kind::open_arrival:
         if (e.arg != rate_epoch_) break;  // a rate change started a new arrival process
         arrive(e.at, static_cast<uint32_t>(rng_.uniform() * static_cast<double>(open_.size())), true);
@@ -156,20 +164,21 @@ class simulation {
     if (rate > 0) schedule(now + rng_.exponential(rate), kind::open_arrival, rate_epoch_);
   }
 
-  void arrive(time_point now, uint32_t who, bool open) {
-    client& c = open ? open_[who] : closed_[who];
-    const uint32_t n = s_.offered.batches_per_request;
+  void arrive(time_point now, uint32_t who, bool open, bool second = false) {
+    client& c = second ? second_[who] : open ? open_[who] : closed_[who];
+    const uint32_t n = second ? 1 : s_.offered.batches_per_request;
+    const uint32_t size = second ? s_.offered.second_message_bytes : s_.offered.message_bytes;
     const uint64_t id = first_request_ + requests_.size();
-    requests_.push_back(request{now, who, open, n, n});
+    requests_.push_back(request{now, who, open, second, n, n});
     for (uint32_t i = 0; i < n; ++i) {
-      pending_.push_back(batch{id, now, s_.offered.message_bytes});
-      pending_bytes_ += s_.offered.message_bytes;
+      pending_.push_back(batch{id, now, size});
+      pending_bytes_ += size;
     }
     if (ctl_) {
       request_sample r;
       r.arrived = now;
       r.batches = n;
-      r.bytes = uint64_t{n} * s_.offered.message_bytes;
+      r.bytes = uint64_t{n} * size;
       if (c.last_answer) r.gap = now - *c.last_answer;
       ctl_->observe(r);
     }
@@ -244,9 +253,14 @@ class simulation {
     b.ack_mean_s += secs(latency);  // a sum until finish()
     if (now >= s_.warmup) latencies_.push_back(latency.count());
     if (ctl_) ctl_->observe(ack_sample{now, r.batches, latency});
-    client& c = r.open ? open_[r.client] : closed_[r.client];
+    client& c = r.second ? second_[r.client] : r.open ? open_[r.client] : closed_[r.client];
     c.last_answer = now;
     if (r.open) return;
+    if (r.second) {
+      schedule(now + rng_.around(s_.offered.second_round_trip.mean, s_.offered.second_round_trip.jitter),
+               kind::second_arrival, r.client);
+      return;
+    }
     if (c.active) {
       schedule(now + rng_.around(s_.offered.round_trip.mean, s_.offered.round_trip.jitter), kind::arrival, r.client);
     } else {
@@ -325,7 +339,7 @@ class simulation {
   std::priority_queue<event, std::vector<event>, std::greater<>> events_;
   uint64_t seq_ = 0;
 
-  std::vector<client> closed_, open_;
+  std::vector<client> closed_, open_, second_;
   double rate_ = 0;
   uint64_t rate_epoch_ = 0;
   std::deque<request> requests_;  // not yet answered, from id first_request_ on

@@ -6,6 +6,7 @@
 //   producers  closed loop: C producers, each sends one request of `batches_per_request` batches,
 //              waits for its ack, then after a client round trip R (mean ± jitter) sends again;
 //              or open loop: Poisson arrivals at `rate` requests/s spread over `connections`.
+//              Mixed load adds a second closed-loop group with its own count, size and round trip.
 //   layer 1    one pending queue. Whenever the log is free and something arrives, a linger
 //   + WAL      deadline passes or the policy changes, wal::should_cut() (the server's one decision
 //              point) decides; a cut takes everything pending up to the WAL's group caps, writes
@@ -56,6 +57,11 @@ struct load {
   spread round_trip{100us, 0.2};  // closed loop: from an ack to the producer's next send
   uint32_t batches_per_request = 1;
   uint32_t message_bytes = 256;  // bytes of one batch
+  // A second closed-loop group beside the first (mixed load): its own count, batch size and round
+  // trip (so its own rate), one batch per request, constant through the phases. 0: none.
+  uint32_t second_producers = 0;
+  uint32_t second_message_bytes = 16384;
+  spread second_round_trip{1ms, 0.2};
 };
 
 // From `at` on, change what is given.
