@@ -18,6 +18,7 @@ void push_capped(std::vector<T>& v, const T& s, size_t cap) {
 
 nlohmann::json to_json(const tuner::signals& s) {
   return {{"window_s", s.window_s},
+          {"active_s", s.active_s},
           {"groups", s.groups},
           {"requests", s.requests},
           {"arrival_batches_per_s", s.arrival_batches_per_s},

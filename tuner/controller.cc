@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace tuner {
 namespace {
@@ -96,32 +97,64 @@ signals controller::compute(time_point now) {
     s.sync_mean_s = sum / static_cast<double>(syncs.size());
     s.sync_p90_s = quantile(syncs, 0.9);
   }
-  s.busy_fraction = std::min(1.0, busy / s.window_s);
+
   if (fitted_ >= 2) {
     s.sync_fixed_s = theta_(0);
     s.sync_per_mib_s = theta_(1);
   }
 
   uint64_t arrived_batches = 0, arrived_bytes = 0;
-  std::vector<double> gaps;
+  std::vector<double> gaps, between;
+  between.reserve(requests_.size());
+  std::optional<time_point> prev;
   for (auto& r : requests_) {
     arrived_batches += r.batches;
     arrived_bytes += r.bytes;
     if (r.gap) gaps.push_back(secs(*r.gap));
+    if (prev) between.push_back(std::max(0.0, secs(r.arrived - *prev)));
+    prev = prev ? std::max(*prev, r.arrived) : r.arrived;
   }
-  s.arrival_batches_per_s = static_cast<double>(arrived_batches) / s.window_s;
-  s.arrival_bytes_per_s = static_cast<double>(arrived_bytes) / s.window_s;
   s.round_trip_p50_s = quantile(gaps, 0.5);
   s.round_trip_p90_s = quantile(gaps, 0.9);
-  s.round_trip_spread_s = quantile(gaps, 0.99) - quantile(gaps, 0.01);
+  // p95 - p5: a small second group of slower producers (mixed load) is not the cohort's spread.
+  s.round_trip_spread_s = quantile(gaps, 0.95) - quantile(gaps, 0.05);
+  // The load may have paused inside the window (producers on and off): rates over the whole window
+  // would then count the silence as load that is not there, and the cohort would look smaller
+  // than it is, every time it comes back. A pause is a stretch without arrivals far longer than
+  // both a whole cycle (sync + round trip) and the usual time between arrivals; the rates are over
+  // the time the load was on.
+  s.active_s = s.window_s;
+  if (!between.empty() && !requests_.empty()) {
+    std::vector<double> b = between;
+    const double usual = quantile(b, 0.5);
+    const double pause = std::max(
+        {cfg_.pause_min_s, cfg_.pause_cycles * (s.sync_p90_s + s.round_trip_p90_s), cfg_.pause_arrivals * usual});
+    double silent = 0;
+    for (double g : between)
+      if (g > pause) silent += g;
+    const double head = secs(requests_.front().arrived) - (secs(now) - s.window_s);
+    const double tail = secs(now - *prev);
+    if (head > pause) silent += head;
+    if (tail > pause) silent += tail;
+    s.active_s = std::clamp(s.window_s - silent, std::min(0.01, s.window_s), s.window_s);
+  }
+  s.busy_fraction = std::min(1.0, busy / s.active_s);
+  s.arrival_batches_per_s = static_cast<double>(arrived_batches) / s.active_s;
+  s.arrival_bytes_per_s = static_cast<double>(arrived_bytes) / s.active_s;
   // Answers go out once per group. A closed-loop client answers an ack with a new send after its
   // round trip, so its gaps are short next to the time between groups; an open-loop client's
   // arrivals ignore the answers, so its gaps spread over that whole interval (median ~ half).
   // Without gap samples there is nothing closed about the loop we could exploit.
-  const double group_interval = groups_.empty() ? 0 : s.window_s / static_cast<double>(groups_.size());
+  const double group_interval = groups_.empty() ? 0 : s.active_s / static_cast<double>(groups_.size());
   s.closed_loop_score = gaps.empty() || group_interval <= 0 ? 1.0 : std::min(1.0, s.round_trip_p50_s / group_interval);
   const double threshold = closed_loop_ ? cfg_.open_loop_threshold : cfg_.closed_loop_threshold;
-  s.closed_loop = !gaps.empty() && s.closed_loop_score < threshold;
+  // A second sign of a closed loop: round trips that hardly vary (p90 - p10 well under the
+  // median) are clients answering acks, whatever the time between groups; arrivals that ignore the
+  // answers spread their gaps over the whole interval. This one tells them apart when a sync takes
+  // about a round trip and the score above sits near 1/2 either way.
+  s.round_trip_tightness =
+      s.round_trip_p50_s > 0 ? (quantile(gaps, 0.9) - quantile(gaps, 0.1)) / s.round_trip_p50_s : 1.0;
+  s.closed_loop = !gaps.empty() && (s.closed_loop_score < threshold || s.round_trip_tightness < cfg_.tight_round_trips);
   closed_loop_ = s.closed_loop;
 
   std::vector<double> lat;
@@ -137,7 +170,10 @@ signals controller::compute(time_point now) {
 
   s.population = s.arrival_batches_per_s * (s.ack_mean_s + s.round_trip_p50_s);
   s.population_bytes = s.arrival_bytes_per_s * (s.ack_mean_s + s.round_trip_p50_s);
-  const double wait_cost = s.round_trip_p50_s + s.round_trip_spread_s;
+  // Cutting at once in a closed loop splits the cohort (its first arrival goes alone, the rest wait
+  // out that sync): about two syncs per cycle. Waiting merges it into one sync per cycle and costs
+  // how far apart its producers come back. So waiting pays when a sync is longer than that spread.
+  const double wait_cost = s.round_trip_spread_s;
   s.waiting_pays = s.sync_mean_s > (waiting_pays_ ? cfg_.wait_stay_ratio : cfg_.wait_enter_ratio) * wait_cost;
   waiting_pays_ = s.waiting_pays;
   return s;
@@ -184,9 +220,9 @@ policy controller::target(const signals& s, tuner::rule& rule, std::string& reas
   if (!s.waiting_pays) {
     rule = rule::sync_short;
     reason = format(
-        "closed loop, but a sync (%.3f ms) is not clearly longer than the cohort takes to come back "
-        "(%.3f ms round trip + %.3f ms spread): waiting would lengthen the tail more than it saves, cut at once",
-        s.sync_mean_s * 1e3, s.round_trip_p50_s * 1e3, s.round_trip_spread_s * 1e3);
+        "closed loop, but a sync (%.3f ms) is not clearly longer than the spread of the cohort's round trips "
+        "(%.3f ms, p95 - p5; median %.3f ms): waiting would lengthen the tail more than it saves, cut at once",
+        s.sync_mean_s * 1e3, s.round_trip_spread_s * 1e3, s.round_trip_p50_s * 1e3);
     return {1, duration{0}};
   }
   // Wait for everything in circulation: one batch short leaves a straggler that becomes a second,
@@ -207,8 +243,16 @@ policy controller::target(const signals& s, tuner::rule& rule, std::string& reas
   // with how a client splits the same records into batches (a cut that waits for a byte that never
   // comes costs a linger every cycle). Not the mean: a cut below the cohort makes smaller groups,
   // and a mean would follow them down.
-  if (!split)
-    want_bytes = std::min(cfg_.merged_fill * static_cast<double>(s.max_bytes_per_group), 1.1 * want_bytes + 1);
+  //
+  // The hair is less than half a batch, though: a cut one batch short of the cohort leaves that
+  // batch behind, alone; it is cut by itself while the cohort syncs, and the cohort then waits a
+  // whole sync for it (two syncs a cycle: the trap, rebuilt by the threshold itself).
+  if (!split) {
+    const double max_bytes = static_cast<double>(s.max_bytes_per_group);
+    const double batch_bytes = s.batches_per_group > 0 ? s.bytes_per_group / s.batches_per_group : max_bytes;
+    const double hair = std::min((1 - cfg_.merged_fill) * max_bytes, 0.5 * batch_bytes);
+    want_bytes = std::min(max_bytes - hair, 1.1 * want_bytes + 1);
+  }
   // A backstop well above the batch count: the bytes decide, whatever the batches come back as.
   const double want_batches = std::ceil(2 * s.population) + 1;
   policy p;
@@ -230,14 +274,22 @@ policy controller::target(const signals& s, tuner::rule& rule, std::string& reas
   }
   // Linger counts from the cohort's first arrival, so it needs to cover only how far apart its
   // producers come back (the spread of their round trips), not a whole round trip.
-  p.linger = std::clamp(from_secs(cfg_.linger_round_trips * s.round_trip_spread_s), cfg_.min_linger, cfg_.max_linger);
+  //
+  // But not less than half a sync and round trip: the linger costs nothing while the whole cohort
+  // comes back (the bytes cut first), and when part of it comes late (a restart after a pause, a
+  // slow producer) a linger shorter than that cuts the early part alone and splits the cohort
+  // again, which costs a whole sync per cycle until the merge rule has seen it.
+  p.linger = std::clamp(from_secs(std::max(cfg_.linger_round_trips * s.round_trip_spread_s,
+                                           cfg_.linger_cycle_share * (s.sync_p90_s + s.round_trip_p90_s))),
+                        cfg_.min_linger, cfg_.max_linger);
   rule = rule::cohort;
   reason = format(
       "closed loop, %.1f batches / %.0f bytes in circulation (%.0f batches/s x (%.3f ms broker + %.3f ms client)), "
-      "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (%.1f x round-trip spread %.3f ms)",
+      "sync %.3f ms: wait for %u batches or %llu bytes, at most %.3f ms (the larger of %.1f x round-trip spread "
+      "%.3f ms and %.2f x (p90 sync + p90 round trip))",
       s.population, s.population_bytes, s.arrival_batches_per_s, s.ack_mean_s * 1e3, s.round_trip_p50_s * 1e3,
       s.sync_mean_s * 1e3, p.min_batches, static_cast<unsigned long long>(p.buffer_bytes), secs(p.linger) * 1e3,
-      cfg_.linger_round_trips, s.round_trip_spread_s * 1e3);
+      cfg_.linger_round_trips, s.round_trip_spread_s * 1e3, cfg_.linger_cycle_share);
   return p;
 }
 

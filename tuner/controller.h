@@ -68,6 +68,7 @@ using policy = wal::flush_policy;
 // What the controller saw over its window; exported with every decision.
 struct signals {
   double window_s = 0;
+  double active_s = 0;  // of the window, the time the load was on (pauses left out): rates are over this
   uint64_t groups = 0, requests = 0, acks = 0;
   double arrival_batches_per_s = 0;
   double batches_per_group = 0;
@@ -79,10 +80,11 @@ struct signals {
   double sync_fixed_s = 0, sync_per_mib_s = 0;  // recursive least squares fit: sync = fixed + per_mib * MiB
   double ack_mean_s = 0, ack_p50_s = 0, ack_p99_s = 0;
   double round_trip_p50_s = 0, round_trip_p90_s = 0;
-  double round_trip_spread_s = 0;  // p99 - p1 of the round trips: how far apart one cohort arrives
-  double closed_loop_score = 1;    // median gap / mean time between groups: ~0.5 open loop, small closed loop
+  double round_trip_spread_s = 0;   // p95 - p5 of the round trips: how far apart one cohort arrives
+  double round_trip_tightness = 1;  // (p90 - p10) / p50 of the round trips: small for clients answering acks
+  double closed_loop_score = 1;     // median gap / mean time between groups: ~0.5 open loop, small closed loop
   bool closed_loop = false;
-  bool waiting_pays = false;  // a sync is clearly longer than the cohort takes to come back
+  bool waiting_pays = false;  // a sync is clearly longer than the spread of the cohort's round trips
   double population = 0;      // batches in circulation (Little's law)
   double arrival_bytes_per_s = 0;
   double population_bytes = 0;  // bytes in circulation (Little's law), as the log frames them
@@ -124,18 +126,25 @@ struct config {
   double population_fraction = 1.0;                     // wait for this share of the circulating batches
   double linger_round_trips = 2.0;                      // linger = this many round-trip spreads...
   duration min_linger = std::chrono::microseconds(20);  // ...within these bounds
-  double split_fraction = 0.75;  // groups smaller than this share of the population: cohorts split
-  double merged_fill = 0.995;    // once merged, cut at this share of the largest group's bytes
+  double linger_cycle_share = 0.5;  // ...and at least this share of a cycle (p90 sync + p90 round trip)
+  double split_fraction = 0.75;     // groups smaller than this share of the population: cohorts split
+  double merged_fill = 0.995;       // once merged, cut at this share of the largest group's bytes
   duration max_linger = std::chrono::milliseconds(20);
   uint32_t max_min_batches = 4096;
   double closed_loop_threshold = 0.35;  // closed_loop_score below this: closed loop...
   double open_loop_threshold = 0.45;    // ...and above this: open again (hysteresis, no flapping)
-  // Waiting for the cohort saves a sync per cycle and costs the time its producers take to come
-  // back (p50 round trip + spread). Wait only while the mean sync exceeds that cost by this factor
-  // (entering) and keeps above it by the second (staying), so that a disk about as fast as the
-  // clients is left to cut at once, where waiting would only lengthen the tail.
+  double tight_round_trips = 0.5;       // or round_trip_tightness below this: closed loop
+  // Cutting at once splits a closed loop's cohort (its first arrival goes alone while the rest wait
+  // out that sync): about two syncs a cycle. Waiting merges it into one and costs how far apart its
+  // producers come back (the spread of their round trips). Wait only while the mean sync exceeds
+  // that cost by this factor (entering) and keeps above it by the second (staying), so that
+  // clients whose round trips vary as much as a sync are left to cut at once.
   double wait_enter_ratio = 1.3;
   double wait_stay_ratio = 1.1;
+  // A stretch without arrivals longer than all of these is a pause of the load, not part of it.
+  double pause_min_s = 0.002;
+  double pause_cycles = 4.0;         // ...times a whole cycle (p90 sync + p90 round trip)
+  double pause_arrivals = 50.0;      // ...times the median time between arrivals
   double low_load_population = 1.5;  // fewer batches in circulation: cut at once
   double dead_band = 0.10;           // relative changes smaller than this are not made
   double jump_threshold = 0.5;       // relative changes larger than this jump at once

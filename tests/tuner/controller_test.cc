@@ -123,7 +123,9 @@ TEST_CASE("step down in load (80 -> 8 producers): settles within 2 s", "[tuner][
   CHECK(settle_time(r, 2s, 6s) <= 2s);
   // The cut follows the load down: the bytes of 8 producers' batches, with min_batches a backstop above it.
   CHECK(r.trace.back().buffer_bytes <= 8 * s.offered.message_bytes);
-  CHECK(r.trace.back().min_batches <= 2 * 8 + 1);
+  // (Little's law puts 8 producers at 8.0 give or take a few hundredths, so the backstop
+  // ceil(2 N) + 1 is 17 or 18.)
+  CHECK(r.trace.back().min_batches <= 2 * 8 + 2);
   check_settled_throughput(r, 8, 4s, 6s);
   check_sane(r);
 }
