@@ -19,6 +19,7 @@ void push_capped(std::vector<T>& v, const T& s, size_t cap) {
 nlohmann::json to_json(const tuner::signals& s) {
   return {{"window_s", s.window_s},
           {"active_s", s.active_s},
+          {"linger_cut_share", s.linger_cut_share},
           {"groups", s.groups},
           {"requests", s.requests},
           {"arrival_batches_per_s", s.arrival_batches_per_s},
@@ -61,7 +62,8 @@ void tuning_feed::add(const tuner::group_sample& s) {
 void tuning_feed::add(const engine::synced_group& s) {
   const auto& g = s.group;
   add(tuner::group_sample{std::chrono::steady_clock::now().time_since_epoch(), static_cast<uint32_t>(g.records),
-                          g.bytes, s.sync_seen(), g.write, g.oldest_wait, g.idle_before});
+                          g.bytes, s.sync_seen(), g.write, g.oldest_wait, g.idle_before,
+                          g.reason == wal::flush_reason::linger});
 }
 void tuning_feed::add(const tuner::request_sample& s) {
   std::lock_guard lock(mu_);

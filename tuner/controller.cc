@@ -88,8 +88,10 @@ signals controller::compute(time_point now) {
     s.max_bytes_per_group = std::max(s.max_bytes_per_group, g.bytes);
     busy += secs(g.write + g.sync);
     syncs.push_back(secs(g.sync));
+    if (g.by_linger) s.linger_cut_share += 1;
   }
   if (!groups_.empty()) {
+    s.linger_cut_share /= static_cast<double>(groups_.size());
     s.batches_per_group = static_cast<double>(group_batches) / static_cast<double>(groups_.size());
     s.bytes_per_group = static_cast<double>(group_bytes) / static_cast<double>(groups_.size());
     double sum = 0;
@@ -294,9 +296,22 @@ policy controller::target(const signals& s, tuner::rule& rule, std::string& reas
 }
 
 double controller::bytes_per_s_since(time_point from, time_point now) const {
-  uint64_t bytes = 0;
-  for (auto& g : groups_)
-    if (g.done >= from && g.done < now) bytes += g.bytes;
+  // Between the first and the last group completed in the slot, not over the slot: a slot holds
+  // only a few groups on a slow disk, and whether one more falls inside it would swing the figure
+  // by a whole group's share.
+  uint64_t bytes = 0, first_bytes = 0;
+  size_t n = 0;
+  time_point first{0}, last{0};
+  for (auto& g : groups_) {
+    if (g.done < from || g.done >= now) continue;
+    if (n++ == 0) {
+      first = g.done;
+      first_bytes = g.bytes;
+    }
+    last = g.done;
+    bytes += g.bytes;
+  }
+  if (n >= 3 && last > first) return static_cast<double>(bytes - first_bytes) / secs(last - first);
   const double span = secs(now - from);
   return span > 0 ? static_cast<double>(bytes) / span : 0;
 }
@@ -305,7 +320,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
   const policy at_once{};
   switch (guard_phase_) {
     case guard_phase::fallback:
-      if (now - guard_since_ < cfg_.guard_fallback) {
+      if (now - guard_since_ < cfg_.guard_fallback * (1 << std::min(guard_losses_ - 1, 3))) {
         current_ = at_once;
         d.rule = rule::guard_hold;
         d.reason = "guardrail fallback in force: cut-at-once beat the model's policy in the last trial";
@@ -315,7 +330,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       guard_watching_ = false;
       return false;
     case guard_phase::trial: {
-      if (now - guard_slot_start_ < cfg_.guard_slot) {  // the slot runs on
+      if (now - guard_slot_start_ < guard_slot_len_) {  // the slot runs on
         current_ = guard_slot_ % 2 == 0 ? model : at_once;
         d.rule = rule::guard_trial;
         d.reason = "guardrail trial slot " + std::to_string(guard_slot_ + 1) + "/" +
@@ -324,7 +339,7 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
         return true;
       }
       // Close the slot that just ran (measured after it settled), then open the next or conclude.
-      const double rate = bytes_per_s_since(guard_slot_start_ + cfg_.guard_settle, now);
+      const double rate = bytes_per_s_since(guard_slot_start_ + guard_settle_len_, now);
       (guard_slot_ % 2 == 0 ? guard_model_ : guard_at_once_).push_back(rate);
       ++guard_slot_;
       if (guard_slot_ < 2 * cfg_.guard_pairs) {
@@ -342,12 +357,14 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       if (a > cfg_.guard_margin * m) {
         guard_phase_ = guard_phase::fallback;
         current_ = at_once;
+        ++guard_losses_;
         d.rule = rule::guard_fallback;
         d.reason = format(
             "guardrail: cut-at-once delivered %.0f bytes/s against %.0f for the model's policy "
             "(median of %d slots each): falling back to it for %.0f s",
-            a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback));
+            a, m, cfg_.guard_pairs, secs(cfg_.guard_fallback * (1 << std::min(guard_losses_ - 1, 3))));
       } else {
+        guard_losses_ = 0;
         guard_phase_ = guard_phase::watching;
         current_ = model;
         d.rule = rule::guard_keep;
@@ -361,6 +378,8 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
     case guard_phase::watching:
       if (model.min_batches <= 1) {  // cutting at once already: nothing to guard
         guard_watching_ = false;
+        guard_early_done_ = false;
+        linger_high_since_.reset();
         return false;
       }
       if (!guard_watching_) {
@@ -368,15 +387,31 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
         guard_since_ = now;
         return false;
       }
-      if (now - guard_since_ < cfg_.guard_interval) return false;
+      while (!flips_.empty() && now - flips_.front() > 2 * cfg_.guard_early) flips_.pop_front();
+      const bool settled = !merging_ && (flips_.empty() || now - flips_.back() >= cfg_.guard_early);
+      const bool flapping = static_cast<int>(flips_.size()) >= cfg_.guard_flaps;
+      if (d.seen.linger_cut_share <= cfg_.guard_linger_share) linger_high_since_.reset();
+      else if (!linger_high_since_) linger_high_since_ = now;
+      const bool early = !guard_early_done_ && now - guard_since_ >= cfg_.guard_early && (settled || flapping) &&
+                         linger_high_since_ && now - *linger_high_since_ >= cfg_.guard_early;
+      if (!early && now - guard_since_ < cfg_.guard_interval) return false;
+      guard_early_done_ = true;
       guard_phase_ = guard_phase::trial;
       guard_slot_ = 0;
       guard_slot_start_ = now;
+      {
+        const double cycle = d.seen.sync_p90_s + d.seen.round_trip_p90_s;
+        guard_settle_len_ = std::max(cfg_.guard_settle, from_secs(cfg_.guard_settle_cycles * cycle));
+        guard_slot_len_ = std::max(cfg_.guard_slot, guard_settle_len_ + from_secs(cfg_.guard_slot_cycles * cycle));
+      }
       guard_model_.clear();
       guard_at_once_.clear();
       current_ = model;
       d.rule = rule::guard_trial;
-      d.reason = "guardrail trial slot 1/" + std::to_string(2 * cfg_.guard_pairs) + ": the model's policy";
+      d.reason = "guardrail trial slot 1/" + std::to_string(2 * cfg_.guard_pairs) + ": the model's policy" +
+                 (early ? format(" (early: %.0f %% of the groups were cut by the linger, the counts misjudge the load)",
+                                 d.seen.linger_cut_share * 100)
+                        : "");
       return true;
   }
   return false;
@@ -405,6 +440,11 @@ decision controller::decide(time_point now) {
     tuner::rule rule = rule::none;
     std::string reason;
     const policy want = target(d.seen, rule, reason);
+    if (want.min_batches > 1 && (rule == rule::cohort_merge) != merging_) {
+      merging_ = rule == rule::cohort_merge;
+      flips_.push_back(now);
+      if (flips_.size() > 64) flips_.pop_front();
+    }
     const bool regime = want.min_batches == 1 || current_.min_batches == 1 || rule == rule::cohort_merge;
     const double dl =
         relative_change(static_cast<double>(current_.linger.count()), static_cast<double>(want.linger.count()));
@@ -444,6 +484,8 @@ void controller::reset(const policy& p, time_point now) {
   current_ = model_ = p;
   guard_phase_ = guard_phase::watching;
   guard_watching_ = false;
+  guard_early_done_ = false;
+  guard_losses_ = 0;
   decision d;
   d.at = now;
   d.next = p;

@@ -38,6 +38,7 @@ struct group_sample {
   duration write{0};
   duration oldest_wait{0};  // how long the group's first batch waited for the cut
   duration idle_before{0};  // how long the log sat idle before this cut
+  bool by_linger = false;   // cut because the oldest batch waited out the linger (no count was met)
 };
 
 // One produce request arriving.
@@ -88,6 +89,7 @@ struct signals {
   double population = 0;      // batches in circulation (Little's law)
   double arrival_bytes_per_s = 0;
   double population_bytes = 0;  // bytes in circulation (Little's law), as the log frames them
+  double linger_cut_share = 0;  // share of groups cut by the linger: the counts waited for what never came
 };
 
 // Which rule made a decision. name() gives the short machine-friendly word used in traces,
@@ -159,8 +161,21 @@ struct config {
   int guard_pairs = 3;
   duration guard_slot = std::chrono::milliseconds(400);
   duration guard_settle = std::chrono::milliseconds(150);
+  // ...or, on a slow disk, this many cycles (p90 sync + p90 round trip at the trial's start):
+  // a slot must hold enough groups to tell the policies apart.
+  double guard_settle_cycles = 10;
+  double guard_slot_cycles = 30;
   double guard_margin = 1.05;
-  duration guard_fallback = std::chrono::seconds(30);
+  duration guard_fallback = std::chrono::seconds(30);  // doubled for each loss in a row, up to 8x
+  // The first trial comes early when the model's counts misjudge the load: once it has waited for
+  // cohorts guard_early long, has settled (no merge, and no flip between merging and waiting for
+  // the cohort for guard_early) or keeps flipping (at least guard_flaps flips in the last
+  // 2 x guard_early: it cannot settle), and more than guard_linger_share of the groups in the window
+  // have been cut by the linger for guard_early on end (the counts waited for batches or bytes that never came, as when
+  // producers of different sizes and cycles share the log), rather than after a whole guard_interval.
+  duration guard_early = std::chrono::seconds(2);
+  double guard_linger_share = 0.5;
+  int guard_flaps = 3;
   size_t max_samples = 200000;  // per kind, a memory bound at extreme rates
 };
 
@@ -203,11 +218,17 @@ class controller {
   bool guard(time_point now, const policy& model, decision& d);  // true when it decided
   double bytes_per_s_since(time_point from, time_point now) const;
   guard_phase guard_phase_ = guard_phase::watching;
-  time_point guard_since_{0};    // start of the current phase (watching: of cohort waiting)
-  bool guard_watching_ = false;  // the model is waiting for cohorts and the clock runs
-  int guard_slot_ = 0;           // trial slot index: even = model, odd = cut-at-once
+  time_point guard_since_{0};                    // start of the current phase (watching: of cohort waiting)
+  bool guard_watching_ = false;                  // the model is waiting for cohorts and the clock runs
+  bool guard_early_done_ = false;                // this stretch of waiting had its early trial
+  std::deque<time_point> flips_;                 // when the model last flipped between merging and the cohort rule
+  bool merging_ = false;                         // the model's last rule was cohort_merge
+  std::optional<time_point> linger_high_since_;  // linger cuts above guard_linger_share since
+  int guard_losses_ = 0;                         // trials lost in a row (lengthens the fallback)
+  int guard_slot_ = 0;                           // trial slot index: even = model, odd = cut-at-once
   time_point guard_slot_start_{0};
-  std::vector<double> guard_model_, guard_at_once_;  // bytes/s per slot
+  duration guard_slot_len_{0}, guard_settle_len_{0};  // this trial's, from the cycle at its start
+  std::vector<double> guard_model_, guard_at_once_;   // bytes/s per slot
   std::deque<decision> history_;
   // Recursive least squares over (1, MiB) -> sync seconds, with forgetting.
   Eigen::Vector2d theta_ = Eigen::Vector2d::Zero();

@@ -371,3 +371,35 @@ TEST_CASE("reset() starts from the given policy and records why", "[tuner][contr
   CHECK(c.history().back().rule == tuner::rule::reset);
   CHECK_FALSE(c.history().back().reason.empty());
 }
+
+TEST_CASE("mixed load: the guardrail's early trial catches counts that misjudge it", "[tuner][guard]") {
+  // 32 producers of 256 B (100 us round trip) beside 4 of 16 KiB (1 ms) on a fast disk: the bytes
+  // the cut waits for come only in some cycles, so most groups wait out the linger. The early
+  // trial sees it, measures cut-at-once against the model's policy and keeps the better one.
+  auto s = closed(32, 100us, 130us, 10s, 8s);
+  s.sync.per_mib = 1300us;
+  s.offered.second_producers = 4;
+  s.offered.second_message_bytes = 16384;
+  s.offered.second_round_trip = {1ms, 0.2};
+  const auto low = run_with(s, low_latency()), aut = run_with(s, auto_tuned());
+  INFO("low-latency " << low.requests_per_s << "/s; auto " << aut.requests_per_s << "/s; "
+                      << describe(aut.trace.back()));
+  bool early = false;
+  for (auto& t : aut.trace) {
+    if (t.rule == tuner::rule::guard_trial && t.reason.find("early") != std::string::npos) {
+      early = true;
+      CHECK(t.at < 8s);  // it happens within the warm-up, not after a whole guard_interval
+    }
+  }
+  CHECK(early);
+  CHECK(aut.requests_per_s >= 0.98 * low.requests_per_s);
+  check_sane(aut);
+}
+
+TEST_CASE("steady cohort: no early trial disturbs a policy that works", "[tuner][guard]") {
+  const auto r = run_with(closed(64, 100us, 1ms, 8s), auto_tuned());
+  for (auto& t : r.trace) {
+    INFO(describe(t));
+    CHECK(t.rule != tuner::rule::guard_trial);
+  }
+}

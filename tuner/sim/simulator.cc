@@ -189,8 +189,8 @@ class simulation {
   void try_cut(time_point now) {
     if (writing_ || pending_.empty()) return;
     const wal::pending_state p{pending_.size(), pending_bytes_, now - pending_.front().enqueued};
-    if (wal::should_cut(p, policy_)) {
-      cut(now);
+    if (auto reason = wal::should_cut(p, policy_)) {
+      cut(now, *reason == wal::flush_reason::linger);
       return;
     }
     // Wait out the linger of the oldest batch; an arrival or a policy change may cut earlier.
@@ -198,7 +198,7 @@ class simulation {
     schedule(pending_.front().enqueued + policy_.linger, kind::linger_check, linger_epoch_);
   }
 
-  void cut(time_point now) {
+  void cut(time_point now, bool by_linger) {
     ++linger_epoch_;
     group_.clear();
     uint64_t bytes = 0;
@@ -214,9 +214,14 @@ class simulation {
     const auto write = s_.write.fixed + duration(std::llround(static_cast<double>(s_.write.per_mib.count()) * m));
     const auto sync =
         rng_.around(sync_.fixed + duration(std::llround(static_cast<double>(sync_.per_mib.count()) * m)), sync_.jitter);
-    group_info_ = group_sample{
-        now + write + sync, static_cast<uint32_t>(group_.size()), bytes, sync, write, now - group_.front().enqueued,
-        now - idle_since_};
+    group_info_ = group_sample{now + write + sync,
+                               static_cast<uint32_t>(group_.size()),
+                               bytes,
+                               sync,
+                               write,
+                               now - group_.front().enqueued,
+                               now - idle_since_,
+                               by_linger};
     writing_ = true;
     schedule(group_info_.done, kind::group_done, 0);
   }
