@@ -270,8 +270,8 @@ int oracle_main(int argc, const char* const* argv) {
     ("quick", "a corner of the grid (native and cloud, 256 B and 4 KiB, steady and mixed, concurrency 1 and 64)")
     ("out", po::value<std::string>(), "result folder (default experiments/results/oracle/<UTC timestamp>)")
     ("jobs", po::value<unsigned>()->default_value(std::max(1u, std::thread::hardware_concurrency())), "simulations run at once")
-    ("duration", po::value<double>()->default_value(3.0), "simulated seconds per run, warm-up included")
-    ("warmup", po::value<double>()->default_value(1.0), "simulated seconds left out of each run's figures")
+    ("duration", po::value<double>()->default_value(10.0), "simulated seconds per run, warm-up included")
+    ("warmup", po::value<double>()->default_value(8.0), "simulated seconds left out of each run's figures (long enough for auto's early guardrail trial to finish)")
     ("round-trip-us", po::value<double>()->default_value(100), "the clients' round trip R in µs (±20 %)")
     ("seed", po::value<uint64_t>()->default_value(1), "random seed; the same seed gives the same tables");
   // clang-format on

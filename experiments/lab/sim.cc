@@ -167,6 +167,9 @@ int sim_main(int argc, const char* const* argv) {
     ("sync-per-mib", po::value<std::string>()->default_value("0ms"), "added sync time per MiB in the group, e.g. 0.5ms")
     ("message-size", po::value<std::string>()->default_value("256"), "bytes of one batch")
     ("batches-per-request", po::value<std::string>()->default_value("1"), "batches (partitions) in one produce request")
+    ("second-producers", po::value<std::string>()->default_value("0"), "mixed load: a second closed-loop group of this many producers...")
+    ("second-message-size", po::value<std::string>()->default_value("16384"), "...sending batches of this many bytes...")
+    ("second-round-trip", po::value<std::string>()->default_value("1ms±20%"), "...with this client round trip")
     ("duration", po::value<std::string>()->default_value("10s"), "simulated time, warm-up included")
     ("warmup", po::value<std::string>()->default_value("1s"), "simulated time left out of the summary")
     ("seed", po::value<std::string>()->default_value("1"), "random seed; a given seed always gives the same result")
@@ -206,6 +209,13 @@ int sim_main(int argc, const char* const* argv) {
   sc.offered.message_bytes = static_cast<uint32_t>(parse_number(get("message-size"), "--message-size", 1, 64 << 20));
   sc.offered.batches_per_request =
       static_cast<uint32_t>(parse_number(get("batches-per-request"), "--batches-per-request", 1, 100000));
+  sc.offered.second_producers =
+      static_cast<uint32_t>(parse_number(get("second-producers"), "--second-producers", 0, 1e6));
+  sc.offered.second_message_bytes =
+      static_cast<uint32_t>(parse_number(get("second-message-size"), "--second-message-size", 1, 64 << 20));
+  sc.offered.second_round_trip = parse_spread(get("second-round-trip"), "--second-round-trip");
+  if (open && sc.offered.second_producers > 0)
+    throw std::invalid_argument("--second-producers is a closed-loop group beside --producers, not beside --rate");
   sc.length = parse_duration(get("duration"), "--duration");
   sc.warmup = parse_duration(get("warmup"), "--warmup");
   if (sc.warmup >= sc.length) throw std::invalid_argument("--warmup must be shorter than --duration");
