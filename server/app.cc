@@ -22,6 +22,7 @@
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
 #include "server/metrics.h"
+#include "server/service.h"
 #include "server/tuning.h"
 
 namespace asio = boost::asio;
@@ -64,6 +65,7 @@ void raise_fd_limit() {
 
 // What every process of the broker sets before it opens anything.
 void prepare_process(const serve_config& config) {
+  set_log_format(config.log_format);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::info("kairo starting: data in {}, {} io threads", config.data_dir, config.io_threads);
   raise_fd_limit();
@@ -228,8 +230,10 @@ int run_serve(const serve_config& config) {
 
   ready = true;
   spdlog::info("kairo ready");
+  notify_service_manager("READY=1\nSTATUS=serving Kafka on " + config.listen.to_string());
   control.run();
   ready = false;
+  notify_service_manager("STOPPING=1");
   admin_http.stop();
   shut_down();
   spdlog::info("kairo stopped cleanly");

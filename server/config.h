@@ -38,6 +38,7 @@ struct serve_config {
   uint32_t max_message_bytes = 1u << 20;
   unsigned io_threads = 0;  // 0: one per core
   std::string log_level = "info";
+  std::string log_format = "text";  // or journal
 
   // The produce pipeline: a profile, optionally with explicit knobs that override it.
   engine::profile produce_profile = engine::profile::auto_tuned;
