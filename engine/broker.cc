@@ -60,7 +60,7 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
   uint64_t skipped = 0;
   uint64_t internal_records = 0;
   int64_t max_stream = -1;
-  auto visited = wal_->replay([&](const wal::record_view& r) {
+  const auto visit = [&](const wal::record_view& r) {
     ++records;
     if (is_internal_stream(r.stream)) {
       ++internal_records;
@@ -80,7 +80,18 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
       return;
     }
     it->second->recover(*batches, r.payload, r.pos, static_cast<uint32_t>(r.payload.size()));
-  });
+  };
+  // A large log takes a while: say how far recovery has come every 2 s (a service manager and
+  // whoever watches the journal see it is moving; /readyz stays 503 until it is done).
+  const auto started = std::chrono::steady_clock::now();
+  auto progress = [&](uint64_t done, uint64_t total) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (done == total && s < 2) return;  // a small log: the line below says it all
+    log().info("recovering the write-ahead log: {:.1f} of {:.1f} MiB ({:.0f} %), {} records, {:.1f} s",
+               done / 1048576.0, total / 1048576.0,
+               total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0, records, s);
+  };
+  auto visited = wal_->replay(visit, progress, std::chrono::seconds(2));
   if (!visited) return fail(errc::storage_error, "replaying the write-ahead log failed: " + visited.error().message());
   // A stream id seen in the WAL but beyond the catalog's counter (a catalog that lost its newest
   // generation) must not be handed out again, or its old records would join a new topic.

@@ -289,19 +289,43 @@ void write_ahead_log::record_failure(error e) {
 }
 
 result<void> write_ahead_log::replay(const std::function<void(const record_view&)>& visit) const {
+  return replay(visit, {}, std::chrono::nanoseconds::max());
+}
+
+result<void> write_ahead_log::replay(const std::function<void(const record_view&)>& visit,
+                                     const replay_progress& progress, std::chrono::nanoseconds every) const {
   std::vector<segment> segs;
   {
     std::lock_guard lock(segments_mu_);
     for (auto& [first, s] : segments_) segs.push_back(s);
   }
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
   for (auto& s : segs) {
     auto size = s.reader->size();
     if (!size) return fail(errc::io_error, size.error().message());
-    auto scan = scan_segment(*s.reader, *size, s.first_lsn, &visit);
+    sizes.push_back(*size);
+    total += *size;
+  }
+  uint64_t base = 0, records = 0;
+  auto last = std::chrono::steady_clock::now();
+  const std::function<void(const record_view&)> counted = [&](const record_view& r) {
+    visit(r);
+    if (!progress || (++records & 4095) != 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < every) return;
+    last = now;
+    progress(base + r.pos.offset, total);
+  };
+  for (size_t i = 0; i < segs.size(); ++i) {
+    auto& s = segs[i];
+    auto scan = scan_segment(*s.reader, sizes[i], s.first_lsn, progress ? &counted : &visit);
     if (!scan) return fail(errc::io_error, scan.error().message());
     if (!scan->problem.empty())
       return fail(errc::corrupt_segment, "segment " + s.path + " changed after recovery: " + scan->problem);
+    base += sizes[i];
   }
+  if (progress) progress(total, total);
   return {};
 }
 

@@ -114,6 +114,12 @@ class write_ahead_log {
 
   // Visits every durable record in log order. Call before the first append.
   result<void> replay(const std::function<void(const record_view&)>& visit) const;
+  // The same, and calls `progress(bytes read, bytes in all segments)` at most once per `every`
+  // (checked every 4096 records) and once at the end, so that recovery of a large log can show
+  // how far it has come.
+  using replay_progress = std::function<void(uint64_t done, uint64_t total)>;
+  result<void> replay(const std::function<void(const record_view&)>& visit, const replay_progress& progress,
+                      std::chrono::nanoseconds every) const;
 
   // Queues a record; O(1), never does I/O. `done` runs once, on the sync thread, after the sync
   // that covers the record (or with the error). A record refused at once (too large, queue full

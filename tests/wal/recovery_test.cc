@@ -156,3 +156,27 @@ TEST_CASE("a missing middle segment is reported, not skipped", "[wal][recovery]"
   CHECK_THAT(w.error().message(), Catch::Contains(names[2]) && Catch::Contains("missing"));
   CHECK(w.error() == errc::corrupt_segment);
 }
+
+TEST_CASE("replay reports its progress through the segments, ending at the total", "[wal][recovery]") {
+  auto o = mem_options();
+  o.segment_bytes = 64 << 10;  // several segments
+  auto recs = sample(10000);
+  auto fs = log_with(recs, o);
+  auto w = write_ahead_log::open(o, fs);
+  REQUIRE(w);
+  size_t visited = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> calls;
+  REQUIRE((*w)->replay([&](const record_view&) { ++visited; },
+                       [&](uint64_t done, uint64_t total) { calls.emplace_back(done, total); },
+                       std::chrono::nanoseconds(0)));
+  CHECK(visited == recs.size());
+  REQUIRE(calls.size() == recs.size() / 4096 + 1);  // every 4096 records, and once at the end
+  for (size_t i = 0; i < calls.size(); ++i) {
+    INFO("call " << i << ": " << calls[i].first << " of " << calls[i].second);
+    CHECK(calls[i].second == calls.back().second);
+    CHECK(calls[i].first <= calls[i].second);
+    if (i > 0) CHECK(calls[i].first > calls[i - 1].first);
+  }
+  CHECK(calls.back().first == calls.back().second);
+  CHECK(calls.back().second > 10000u * 7);  // at least the payloads
+}
