@@ -402,7 +402,9 @@ bool controller::guard(time_point now, const policy& model, decision& d) {
       {
         const double cycle = d.seen.sync_p90_s + d.seen.round_trip_p90_s;
         guard_settle_len_ = std::max(cfg_.guard_settle, from_secs(cfg_.guard_settle_cycles * cycle));
-        guard_slot_len_ = std::max(cfg_.guard_slot, guard_settle_len_ + from_secs(cfg_.guard_slot_cycles * cycle));
+        guard_settle_len_ = std::min(guard_settle_len_, cfg_.guard_slot_max / 3);
+        guard_slot_len_ = std::clamp(guard_settle_len_ + from_secs(cfg_.guard_slot_cycles * cycle), cfg_.guard_slot,
+                                     std::max(cfg_.guard_slot, cfg_.guard_slot_max));
       }
       guard_model_.clear();
       guard_at_once_.clear();

@@ -165,6 +165,7 @@ struct config {
   // a slot must hold enough groups to tell the policies apart.
   double guard_settle_cycles = 10;
   double guard_slot_cycles = 30;
+  duration guard_slot_max = std::chrono::seconds(5);  // ...but never longer (a stalled disk's cycle)
   double guard_margin = 1.05;
   duration guard_fallback = std::chrono::seconds(30);  // doubled for each loss in a row, up to 8x
   // The first trial comes early when the model's counts misjudge the load: once it has waited for
