@@ -1,5 +1,6 @@
 #include "engine/record_batch.h"
 
+#include <limits>
 #include <string>
 
 #include "engine/errc.h"
@@ -122,9 +123,12 @@ result<std::vector<batch_info>> validate_batches(std::span<const std::byte> data
     if (crc != h.crc)
       return fail(refuse(errc::corrupt_message, where() + ": CRC-32C mismatch (stored " + std::to_string(h.crc) +
                                                     ", computed " + std::to_string(crc) + ")"));
-    if (h.record_count < 0)
-      return fail(refuse(errc::corrupt_message, where() + ": negative record count " + std::to_string(h.record_count)));
-    if (h.record_count > 0 && static_cast<int64_t>(h.record_count) != int64_t{h.last_offset_delta} + 1)
+    // As Kafka's log validator: a batch holds at least one record and its offset range says how
+    // many (an empty or backwards range would hand out offsets the log already gave away).
+    if (h.record_count <= 0)
+      return fail(refuse(errc::corrupt_message, where() + ": record count " + std::to_string(h.record_count) +
+                                                    " (a batch holds at least one record)"));
+    if (static_cast<int64_t>(h.record_count) != int64_t{h.last_offset_delta} + 1)
       return fail(refuse(errc::corrupt_message, where() + ": " + std::to_string(h.record_count) +
                                                     " records but lastOffsetDelta " +
                                                     std::to_string(h.last_offset_delta)));
@@ -141,7 +145,15 @@ result<std::vector<batch_info>> split_batches(std::span<const std::byte> data) {
   for (size_t at = 0; at < data.size();) {
     auto b = frame(data, at);
     if (!b) return fail(b.error());
-    at += b->header.size_bytes();
+    // Bytes read back from disk are the broker's own, but a damaged record must not make an
+    // offset range that runs backwards or past int64.
+    const batch_header& h = b->header;
+    if (h.base_offset < 0 || h.last_offset_delta < 0 ||
+        h.base_offset > std::numeric_limits<int64_t>::max() - 1 - int64_t{h.last_offset_delta})
+      return fail(refuse(errc::corrupt_message, "batch at byte " + std::to_string(at) + ": offsets from " +
+                                                    std::to_string(h.base_offset) + " with lastOffsetDelta " +
+                                                    std::to_string(h.last_offset_delta)));
+    at += h.size_bytes();
     out.push_back(*b);
   }
   return out;

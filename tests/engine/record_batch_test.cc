@@ -86,9 +86,9 @@ TEST_CASE("rewriting the base offset keeps the batch valid", "[engine][record_ba
   CHECK(decode_all(bytes)[1].offset == 0x0102030405060709);
 }
 
-TEST_CASE("a batch without records is valid", "[engine][record_batch]") {
+TEST_CASE("a batch without records is refused, as Kafka's log validator refuses it", "[engine][record_batch]") {
   auto bytes = make_raw_batch({}, 0, 0, -1);
-  REQUIRE(validate_batches(bytes));
+  CHECK(validate_error(bytes) == errc::corrupt_message);
 }
 
 TEST_CASE("a compressed batch is accepted without looking inside", "[engine][record_batch]") {
@@ -199,6 +199,26 @@ TEST_CASE("a record count that disagrees with the records is refused", "[engine]
     fix_crc(bytes);
     CHECK(validate_error(bytes) == errc::corrupt_message);
   }
+  SECTION("no records and a backwards offset range") {
+    // Count 0 used to skip the range check: lastOffsetDelta -5 would have moved the log's next
+    // offset back over offsets already handed out.
+    auto empty = make_batch({});
+    set_be(empty, 23, static_cast<uint32_t>(-5), 4);
+    fix_crc(empty);
+    CHECK(validate_error(empty, &why) == errc::corrupt_message);
+    CHECK_THAT(why, Catch::Contains("at least one record"));
+  }
+}
+
+TEST_CASE("replay refuses a batch whose offset range runs backwards or past int64", "[engine][record_batch]") {
+  auto bytes = make_batch({"a", "b"});
+  REQUIRE(split_batches(bytes));
+  SECTION("negative base offset") { set_be(bytes, 0, 0x8000000000000000ULL, 8); }
+  SECTION("negative lastOffsetDelta") { set_be(bytes, 23, static_cast<uint32_t>(-1291714560), 4); }
+  SECTION("last offset past int64") { set_be(bytes, 0, 0x7fffffffffffffffULL, 8); }
+  auto r = split_batches(bytes);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == errc::corrupt_message);
 }
 
 TEST_CASE("a record length that runs past the batch is refused", "[engine][record_batch]") {
