@@ -17,6 +17,7 @@
 // rewriting base offsets (what the broker does in place) keeps the set valid.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -121,8 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       const auto b = in.subspan(at, h.size_bytes());
       const bool crc_ok = util::crc32c::value(b.data() + L::crc_covered_from, b.size() - L::crc_covered_from) == h.crc;
-      const bool count_ok =
-          h.record_count >= 0 && (h.record_count == 0 || int64_t{h.record_count} == int64_t{h.last_offset_delta} + 1);
+      // Kafka's validator refuses an empty batch; a non-empty one must agree with its delta.
+      const bool count_ok = h.record_count > 0 && int64_t{h.record_count} == int64_t{h.last_offset_delta} + 1;
       if (!crc_ok || !count_ok) {
         walk_decides = false;
         break;
@@ -141,14 +142,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   size_t at = 0;
   for (const auto& b : *batches) {
-    if (b.offset != at || b.header.magic != 2 || b.header.record_count < 0) std::abort();
+    if (b.offset != at || b.header.magic != 2 || b.header.record_count <= 0) std::abort();
     at += b.size();
     // The record-level parse replay does on a stored control batch (partition_log::recover).
     if (b.header.control()) (void)engine::control_batch_commit(in.subspan(b.offset, b.size()));
   }
   if (at != buf.size()) std::abort();
+  // Replay also refuses a batch whose offsets could not have been assigned by the broker.
+  bool offsets_sane = true;
+  for (const auto& b : *batches)
+    if (b.header.base_offset < 0 || b.header.last_offset_delta < 0 ||
+        b.header.base_offset > std::numeric_limits<int64_t>::max() - 1 - int64_t{b.header.last_offset_delta})
+      offsets_sane = false;
   auto split = engine::split_batches(in);
-  if (!split || split->size() != batches->size()) std::abort();
+  if (split.has_value() != offsets_sane || (split && split->size() != batches->size())) std::abort();
 
   // The broker's in-place edit: the CRC does not cover the base offset.
   int64_t next = static_cast<int64_t>(size) << 20;  // any offsets will do
