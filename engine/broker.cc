@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <limits>
+#include <stdexcept>
+#include <condition_variable>
+#include <mutex>
 #include <unordered_map>
 
 #include "engine/errc.h"
@@ -69,6 +73,11 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
     }
     max_stream = std::max<int64_t>(max_stream, r.stream);
     auto it = by_stream.find(r.stream);
+    if (r.type == wal_type_log_start && it != by_stream.end()) {
+      if (auto start = decode_log_start(r.payload)) it->second->recover_log_start(*start);
+      else log().error("WAL record lsn {} (stream {}) is not a log start record; skipping it", r.lsn, r.stream);
+      return;
+    }
     if (r.type != wal_type_record_batch || it == by_stream.end()) {
       ++skipped;  // a deleted topic's partition, or a record type this version does not know
       return;
@@ -118,6 +127,7 @@ void log_manager::close() {
 std::shared_ptr<log_manager::topic_entry> log_manager::make_entry(const topic_record& rec) const {
   auto e = std::make_shared<topic_entry>();
   e->info = topic_info{rec.name, rec.id, static_cast<int32_t>(rec.streams.size()), rec.configs};
+  e->max_message_bytes = topic_max_message_bytes(rec.configs, cfg_.max_message_bytes);
   e->partitions.reserve(rec.streams.size());
   for (uint32_t s : rec.streams) e->partitions.push_back(std::make_shared<partition_log>(s, partition_opts()));
   return e;
@@ -170,6 +180,147 @@ result<void> log_manager::delete_topic(std::string_view name) {
   for (auto& p : entry->partitions) p->retire();
   log().info("deleted topic {}", entry->info.name);
   return {};
+}
+
+uint32_t topic_max_message_bytes(const topic_configs& configs, uint32_t broker_default) {
+  auto it = configs.find("max.message.bytes");
+  if (it == configs.end()) return broker_default;
+  try {
+    const long long v = std::stoll(it->second);
+    if (v >= 0 && v <= std::numeric_limits<int32_t>::max()) return static_cast<uint32_t>(v);
+  } catch (const std::exception&) {
+  }
+  return broker_default;
+}
+
+result<void> log_manager::replace_topic(topic_catalog next, std::shared_ptr<topic_entry> entry) {
+  if (auto r = save_catalog(*fs_, cfg_.data_dir, next); !r) return fail(r.error());
+  catalog_ = std::move(next);
+  std::unique_lock lock(topics_mu_);
+  topics_[entry->info.name] = std::move(entry);
+  return {};
+}
+
+result<topic_info> log_manager::create_partitions(std::string_view name, int32_t count) {
+  std::lock_guard admin(admin_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  auto old = find_entry(name);
+  if (!old) return fail(errc::unknown_topic_or_partition);
+  if (count <= old->info.partitions || count > max_partitions_per_topic) return fail(errc::invalid_partitions);
+  topic_catalog next = catalog_;
+  auto rec = std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
+  if (rec == next.topics.end()) return fail(errc::unknown_topic_or_partition);
+  const auto added = static_cast<uint32_t>(count - old->info.partitions);
+  if (static_cast<uint64_t>(next.next_stream) + added > first_internal_stream) return fail(errc::invalid_partitions);
+  auto entry = std::make_shared<topic_entry>(*old);
+  for (uint32_t i = 0; i < added; ++i) {
+    rec->streams.push_back(next.next_stream);
+    entry->partitions.push_back(std::make_shared<partition_log>(next.next_stream++, partition_opts()));
+  }
+  entry->info.partitions = count;
+  if (auto r = replace_topic(std::move(next), entry); !r) return fail(r.error());
+  log().info("topic {} grew from {} to {} partitions", entry->info.name, old->info.partitions, count);
+  return entry->info;
+}
+
+result<topic_info> log_manager::set_topic_configs(std::string_view name, topic_configs configs) {
+  std::lock_guard admin(admin_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  auto old = find_entry(name);
+  if (!old) return fail(errc::unknown_topic_or_partition);
+  topic_catalog next = catalog_;
+  auto rec = std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
+  if (rec == next.topics.end()) return fail(errc::unknown_topic_or_partition);
+  rec->configs = configs;
+  auto entry = std::make_shared<topic_entry>(*old);
+  entry->max_message_bytes = topic_max_message_bytes(configs, cfg_.max_message_bytes);
+  entry->info.configs = std::move(configs);
+  if (auto r = replace_topic(std::move(next), entry); !r) return fail(r.error());
+  log().info("topic {}: configs changed", entry->info.name);
+  return entry->info;
+}
+
+void log_manager::delete_records(std::string_view topic, int32_t partition, int64_t offset,
+                                 std::function<void(const result<int64_t>&)> done) {
+  auto p = find_partition(topic, partition);
+  if (!p) return done(fail(p.error()));
+  (*p)->write_log_start(*wal_, offset, std::move(done));
+}
+
+result<void> log_manager::write_log_starts(
+    const std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>>& parts) {
+  struct waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+    util::error first;
+  };
+  auto w = std::make_shared<waiter>();
+  w->left = parts.size();
+  for (const auto& [p, offset] : parts)
+    p->write_log_start(*wal_, offset, [w](const result<int64_t>& r) {
+      std::lock_guard lock(w->mu);
+      if (!r && !w->first) w->first = r.error();
+      if (--w->left == 0) w->cv.notify_all();
+    });
+  std::unique_lock lock(w->mu);
+  w->cv.wait(lock, [&] { return w->left == 0; });
+  if (w->first) return fail(w->first);
+  return {};
+}
+
+result<log_manager::retention_report> log_manager::enforce_retention(
+    int64_t now_ms, const std::function<retention_policy(const topic_info&)>& policy, const restate_fn& restate) {
+  std::lock_guard serial(retention_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  retention_report out;
+  std::vector<std::shared_ptr<const topic_entry>> entries;
+  {
+    std::shared_lock lock(topics_mu_);
+    for (const auto& [name, e] : topics_) entries.push_back(e);
+  }
+  // 1. Every partition's log start, as its topic's retention asks.
+  std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>> moves;
+  for (const auto& e : entries) {
+    const retention_policy r = policy(e->info);
+    if (r.retention_ms < 0 && r.retention_bytes < 0) continue;
+    for (const auto& p : e->partitions) {
+      const int64_t target = p->retention_start(now_ms, r.retention_ms, r.retention_bytes);
+      if (target > p->state().log_start_offset) moves.emplace_back(p, target);
+    }
+  }
+  if (!moves.empty()) {
+    if (auto r = write_log_starts(moves); !r) return fail(r.error());
+    out.partitions_moved = moves.size();
+  }
+  // 2. The oldest segment anything live is in. Deleted topics' partitions are not in the table:
+  // their batches are dead.
+  auto segments = wal_->segments();
+  uint64_t keep_from = segments.empty() ? 0 : segments.back().first_lsn;  // the active segment stays
+  std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>> restates;
+  for (const auto& e : entries)
+    for (const auto& p : e->partitions) {
+      if (auto seg = p->first_live_segment()) keep_from = std::min(keep_from, *seg);
+      // Restated as it stands (never -1, which asks for the high watermark).
+      if (const int64_t start = p->state().log_start_offset; start > 0) restates.emplace_back(p, start);
+    }
+  size_t removable = 0;
+  for (size_t i = 0; i + 1 < segments.size() && segments[i + 1].first_lsn <= keep_from; ++i) ++removable;
+  if (removable > 0) {
+    // 3. What the removed segments held that is still needed, once more at the head of the log:
+    // each partition's log start, and the coordinators' state.
+    if (auto r = write_log_starts(restates); !r) return fail(r.error());
+    if (restate)
+      if (auto r = restate(); !r) return fail(r.error());
+    auto removed = wal_->remove_segments_before(keep_from);
+    if (!removed) return fail(errc::storage_error, removed.error().message());
+    out.bytes_removed = *removed;
+    out.segments_removed = segments.size() - wal_->segments().size();
+    log().debug("retention: removed {} WAL segment(s), {:.1f} MiB", out.segments_removed,
+               static_cast<double>(*removed) / 1048576.0);
+  }
+  for (const auto& s : wal_->segments()) out.wal_bytes += s.bytes;
+  return out;
 }
 
 result<topic_info> log_manager::ensure_topic(std::string_view name) {
@@ -227,8 +378,10 @@ result<std::shared_ptr<partition_log>> log_manager::find_partition(std::string_v
 
 void log_manager::produce(std::string_view topic, int32_t partition, std::shared_ptr<void> owner,
                           std::span<std::byte> records, produce_callback done) {
-  auto p = find_partition(topic, partition);
-  if (!p) return done(fail(p.error()));
+  auto e = find_entry(topic);
+  if (!e || partition < 0 || static_cast<size_t>(partition) >= e->partitions.size())
+    return done(fail(errc::unknown_topic_or_partition));
+  const auto& p = e->partitions[static_cast<size_t>(partition)];
 
   auto batches = validate_batches(records);
   if (!batches) {
@@ -236,9 +389,9 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
     return done(fail(batches.error()));
   }
   for (const auto& b : *batches) {
-    if (b.size() > cfg_.max_message_bytes) {
-      log().debug("refused produce to {}-{}: a {}-byte batch exceeds max_message_bytes {}", topic, partition, b.size(),
-                  cfg_.max_message_bytes);
+    if (b.size() > e->max_message_bytes) {
+      log().debug("refused produce to {}-{}: a {}-byte batch exceeds max.message.bytes {}", topic, partition, b.size(),
+                  e->max_message_bytes);
       return done(fail(errc::message_too_large));
     }
     if (b.header.record_count == 0) {
@@ -260,7 +413,7 @@ void log_manager::produce(std::string_view topic, int32_t partition, std::shared
       return done(fail(errc::invalid_record));
     }
   }
-  (*p)->append(*wal_, records, *batches, std::move(owner), std::move(done));
+  p->append(*wal_, records, *batches, std::move(owner), std::move(done));
 }
 
 uint64_t log_manager::log_bytes(size_t batch_bytes) { return batch_bytes + wal::format::record_header_size; }

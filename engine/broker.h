@@ -74,6 +74,9 @@ using internal_record_fn = std::function<void(uint32_t stream, uint8_t type, std
 // the WAL refuses at once. Errors: busy, shutting_down, storage_error.
 using internal_done_fn = std::function<void(std::error_code)>;
 
+// A topic's max.message.bytes config, or `broker_default` when it has none (or an unreadable one).
+uint32_t topic_max_message_bytes(const topic_configs& configs, uint32_t broker_default);
+
 class log_manager {
  public:
   // Loads the topic catalog from cfg.data_dir, opens and replays the WAL (rebuilding every
@@ -103,6 +106,12 @@ class log_manager {
   // The topic, created with default_partitions when it does not exist and auto_create is on;
   // unknown_topic_or_partition when it is off.
   result<topic_info> ensure_topic(std::string_view name);
+  // Grows a topic to `count` partitions (CreatePartitions; topics only grow): invalid_partitions
+  // when count is not above the current count or above max_partitions_per_topic,
+  // unknown_topic_or_partition, storage_error. The new partitions start empty.
+  result<topic_info> create_partitions(std::string_view name, int32_t count);
+  // Replaces a topic's configs (AlterConfigs; the caller checked them), durably.
+  result<topic_info> set_topic_configs(std::string_view name, topic_configs configs);
   std::optional<topic_info> find_topic(std::string_view name) const;
   // By topic id (Fetch v13+ name topics by id).
   std::optional<topic_info> find_topic(const topic_id& id) const;
@@ -134,6 +143,38 @@ class log_manager {
   // Kafka ListOffsets semantics, see partition_log::offset_for_timestamp.
   result<offset_at_time> list_offsets(std::string_view topic, int32_t partition, int64_t timestamp,
                                       bool read_committed = false) const;
+
+  // --- the log start offset and retention (docs/wal-format.md, "Reclaiming space") ---
+  // DeleteRecords: moves the partition's log start to `offset` (-1: the high watermark) once a
+  // record saying so is durable; `done` gets the new log start (the low watermark), on the WAL
+  // sync thread or inline on a refusal (unknown_topic_or_partition, offset_out_of_range above the
+  // high watermark, busy / shutting_down / storage_error).
+  void delete_records(std::string_view topic, int32_t partition, int64_t offset,
+                      std::function<void(const result<int64_t>&)> done);
+  // A topic's retention: -1 keeps forever (retention.ms / retention.bytes, per partition).
+  struct retention_policy {
+    int64_t retention_ms = -1;
+    int64_t retention_bytes = -1;
+  };
+  struct retention_report {
+    size_t partitions_moved = 0;  // partitions whose log start moved
+    size_t segments_removed = 0;
+    uint64_t bytes_removed = 0;
+    uint64_t wal_bytes = 0;  // what the WAL holds afterwards
+  };
+  // Hands the internal streams' state to the WAL again (the server's coordinators: every record
+  // of the group and transaction streams written before this call began is then superseded) and
+  // returns once that restatement is durable. Empty: no internal state is kept.
+  using restate_fn = std::function<result<void>()>;
+  // One retention pass; blocks (run it on a thread of its own, never an io thread). Moves every
+  // partition's log start as `policy` asks (durably, as DeleteRecords does), then removes the WAL
+  // segments that hold nothing live: every batch in them is below its partition's log start or
+  // belongs to a deleted topic. Before removing any, it restates the partitions' log starts and
+  // (through `restate`) the internal streams, so that nothing a removed segment held is needed.
+  // Produce and fetch go on meanwhile; each partition is locked for microseconds.
+  result<retention_report> enforce_retention(int64_t now_ms,
+                                             const std::function<retention_policy(const topic_info&)>& policy,
+                                             const restate_fn& restate);
 
   // --- transactions ---
   // Writes a commit or abort marker for `producer_id` into the partition; `done` gets its offset
@@ -199,6 +240,7 @@ class log_manager {
  private:
   struct topic_entry {
     topic_info info;
+    uint32_t max_message_bytes = 0;  // the topic's max.message.bytes, else the broker's
     std::vector<std::shared_ptr<partition_log>> partitions;  // index = partition id
   };
   struct name_hash {
@@ -213,6 +255,12 @@ class log_manager {
   result<std::shared_ptr<partition_log>> find_partition(std::string_view topic, int32_t partition) const;
   std::vector<std::shared_ptr<partition_log>> all_partitions() const;
   std::shared_ptr<topic_entry> make_entry(const topic_record& rec) const;
+  // Saves `next` as the catalog and publishes `rec`'s new entry. REQUIRES: admin_mu_ held.
+  result<void> replace_topic(topic_catalog next, std::shared_ptr<topic_entry> entry);
+  // Writes a log start record to every partition in `parts` (-1 each: restate; else the offset)
+  // and waits for all of them.
+  result<void> write_log_starts(const std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>>& parts);
+  std::mutex retention_mu_;  // one retention pass at a time
   partition_options partition_opts() const { return {cfg_.producer_id_expiration_ms, cfg_.now_ms}; }
 
   const config cfg_;

@@ -70,6 +70,7 @@ void group_coordinator::erase_group(const std::string& id) {
   timers_.disarm({group_timer::join, id, {}});
   timers_.disarm({group_timer::sync, id, {}});
   groups_.erase(it);
+  stored_meta_.erase(id);
 }
 
 void group_coordinator::touch(const coordinator_time& now, group& g, const group_member& m) {

@@ -133,6 +133,13 @@ class group_coordinator {
   // Runs every timer due at `now`.
   void expire(const coordinator_time& now);
 
+  // --- reclaiming the log ---
+  // The whole durable state as records: loaded into an empty coordinator, in order, they give
+  // the state loading every record so far gave. Each group's last stored metadata (not what a
+  // rebalance under way holds in memory), its committed offsets and its open transactions'
+  // offsets. Call with nothing in flight in the store (docs/wal-format.md, "Reclaiming space").
+  std::vector<group_record> restatement() const;
+
   // --- observation ---
   coordinator_stats stats() const;
   std::vector<committed_view> committed_offsets() const;
@@ -183,6 +190,8 @@ class group_coordinator {
   group_store& store_;
   std::function<std::string()> new_id_;
   std::map<std::string, std::unique_ptr<group>> groups_;
+  // Each group's metadata as last made durable (or loaded): what restatement() writes.
+  std::map<std::string, stored_group> stored_meta_;
   timer_queue timers_;
   uint64_t incarnations_ = 0;
   bool started_ = false;

@@ -19,7 +19,30 @@ std::error_code err(errc e) { return make_error_code(e); }
 
 void group_coordinator::persist_group(group& g, const std::map<std::string, blob>* assignment,
                                       group_store::done_fn done) {
-  store_.persist(group_metadata_record{g.id(), g.snapshot(assignment)}, std::move(done));
+  auto value = g.snapshot(assignment);
+  store_.persist(group_metadata_record{g.id(), value},
+                 [this, gid = g.id(), inc = g.incarnation(), value, done = std::move(done)](
+                     std::error_code ec, const coordinator_time& now) mutable {
+                   group* gg = find(gid);
+                   if (!ec && gg && gg->incarnation() == inc) stored_meta_[gid] = std::move(value);
+                   done(ec, now);
+                 });
+}
+
+std::vector<group_record> group_coordinator::restatement() const {
+  std::vector<group_record> out;
+  for (const auto& [id, g] : groups_) {
+    if (auto m = stored_meta_.find(id); m != stored_meta_.end()) out.push_back(group_metadata_record{id, m->second});
+    offsets_record offs{id, {}};
+    for (const auto& [tp, off] : g->offsets()) offs.offsets.emplace_back(tp, off);
+    if (!offs.offsets.empty()) out.push_back(std::move(offs));
+    for (const auto& [pid, held] : g->txn_offsets()) {
+      txn_offsets_record t{id, pid, {}};
+      for (const auto& [tp, off] : held) t.offsets.emplace_back(tp, off);
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
 }
 
 // --- start-up ---
@@ -30,9 +53,11 @@ void group_coordinator::load(const group_record& r) {
   if (const auto* meta = std::get_if<group_metadata_record>(&r)) {
     if (!meta->value) {
       groups_.erase(meta->group_id);
+      stored_meta_.erase(meta->group_id);
       return;
     }
     get_or_create(meta->group_id, unknown).restore(*meta->value);
+    stored_meta_[meta->group_id] = *meta->value;
     return;
   }
   if (const auto* txn = std::get_if<txn_offsets_record>(&r)) {

@@ -57,8 +57,15 @@ void partition_log::recover(const std::vector<batch_info>& batches, std::span<co
                 stream_, pos.segment, pos.offset, base_offset, last_offset, next_offset_);
     return;
   }
-  if (base_offset > next_offset_)
-    log().warn("stream {}: offsets [{}, {}) are missing from the WAL", stream_, next_offset_, base_offset);
+  if (base_offset > next_offset_) {
+    if (index_.empty() && log_start_offset_ == next_offset_) {
+      // Retention removed the segments before this one: the log starts here (a log start record
+      // later in the WAL may move it further).
+      log_start_offset_ = base_offset;
+    } else {
+      log().warn("stream {}: offsets [{}, {}) are missing from the WAL", stream_, next_offset_, base_offset);
+    }
+  }
   int64_t max_ts = -1;
   const int64_t now = now_ms();
   for (const auto& b : batches) {
@@ -86,7 +93,109 @@ void partition_log::recover(const std::vector<batch_info>& batches, std::span<co
 void partition_log::add_to_index(index_entry entry) {
   entry.max_timestamp_so_far =
       index_.empty() ? entry.max_timestamp : std::max(entry.max_timestamp, index_.back().max_timestamp_so_far);
+  index_bytes_ += entry.size;
   index_.push_back(entry);
+}
+
+void partition_log::move_log_start(int64_t offset) {
+  if (offset <= log_start_offset_) return;
+  log_start_offset_ = offset;
+  while (!index_.empty() && index_.front().last_offset < offset) {
+    index_bytes_ -= index_.front().size;
+    index_.pop_front();
+  }
+  // Aborted transactions wholly below the log start cannot overlap any fetch any more.
+  auto live = std::partition_point(aborted_.begin(), aborted_.end(),
+                                   [offset](const closed_txn& t) { return t.last_offset < offset; });
+  aborted_.erase(aborted_.begin(), live);
+}
+
+void partition_log::recover_log_start(int64_t offset) {
+  std::lock_guard lock(mu_);
+  move_log_start(offset);
+  if (next_offset_ < log_start_offset_) next_offset_ = high_watermark_ = log_start_offset_;
+}
+
+namespace {
+
+std::vector<std::byte> encode_log_start(int64_t offset) {
+  std::vector<std::byte> out(9);
+  out[0] = std::byte{1};
+  auto v = static_cast<uint64_t>(offset);
+  for (size_t i = 0; i < 8; ++i, v >>= 8) out[1 + i] = std::byte(v & 0xff);
+  return out;
+}
+
+}  // namespace
+
+std::optional<int64_t> decode_log_start(std::span<const std::byte> payload) {
+  if (payload.size() != 9 || payload[0] != std::byte{1}) return std::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v |= static_cast<uint64_t>(payload[1 + i]) << (8 * i);
+  const auto offset = static_cast<int64_t>(v);
+  if (offset < 0) return std::nullopt;
+  return offset;
+}
+
+void partition_log::write_log_start(wal::write_ahead_log& wal, int64_t offset,
+                                    std::function<void(const result<int64_t>&)> done) {
+  std::unique_lock lock(mu_);
+  if (retired_) {
+    lock.unlock();
+    return done(fail(errc::unknown_topic_or_partition));
+  }
+  if (offset == -1) offset = high_watermark_;
+  if (offset < -1 || offset > high_watermark_) {
+    lock.unlock();
+    return done(fail(errc::offset_out_of_range));
+  }
+  offset = std::max(offset, log_start_offset_);
+  auto payload = std::make_shared<std::vector<std::byte>>(encode_log_start(offset));
+  auto self = shared_from_this();
+  auto answer = std::make_shared<std::function<void(const result<int64_t>&)>>(std::move(done));
+  auto queued = wal.append(stream_, wal_type_log_start, wal::payload{payload, std::span<const std::byte>(*payload)},
+                           [self, offset, answer](const wal::result<wal::appended>& r) {
+                             if (!r) return (*answer)(fail(from_wal_error(r.error())));
+                             int64_t start = 0;
+                             {
+                               std::lock_guard l(self->mu_);
+                               self->move_log_start(offset);
+                               start = self->log_start_offset_;
+                             }
+                             (*answer)(start);
+                           });
+  if (!queued) {
+    lock.unlock();
+    (*answer)(fail(from_wal_error(queued.error())));
+  }
+}
+
+int64_t partition_log::retention_start(int64_t now_ms, int64_t retention_ms, int64_t retention_bytes) const {
+  std::lock_guard lock(mu_);
+  int64_t start = log_start_offset_;
+  size_t i = 0;
+  if (retention_ms >= 0) {
+    const int64_t cutoff = now_ms - retention_ms;
+    while (i < index_.size() && index_[i].max_timestamp < cutoff) ++i;
+  }
+  if (retention_bytes >= 0) {
+    uint64_t left = index_bytes_;
+    for (size_t j = 0; j < i; ++j) left -= index_[j].size;
+    while (i < index_.size() && left > static_cast<uint64_t>(retention_bytes)) left -= index_[i++].size;
+  }
+  if (i > 0) start = std::max(start, i < index_.size() ? index_[i].base_offset : index_[i - 1].last_offset + 1);
+  return std::min(start, high_watermark_);
+}
+
+std::optional<uint64_t> partition_log::first_live_segment() const {
+  std::lock_guard lock(mu_);
+  if (index_.empty()) return std::nullopt;
+  return index_.front().pos.segment;
+}
+
+uint64_t partition_log::size_bytes() const {
+  std::lock_guard lock(mu_);
+  return index_bytes_;
 }
 
 void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> records,
@@ -313,6 +422,11 @@ result<fetch_result> partition_log::read(const wal::write_ahead_log& wal, int64_
   for (const auto& e : picked) {
     std::vector<std::byte> buf(e.size);
     if (auto r = wal.read_payload(e.pos, buf); !r) {
+      {
+        // Retention moved the log start past it and removed its segment while we read.
+        std::lock_guard lock(mu_);
+        if (e.last_offset < log_start_offset_) return fail(errc::offset_out_of_range);
+      }
       log().error("stream {}: reading offsets [{}, {}] at segment {} byte {} failed: {}", stream_, e.base_offset,
                   e.last_offset, e.pos.segment, e.pos.offset, r.error().message());
       return fail(errc::storage_error);

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <unordered_map>
@@ -151,6 +152,27 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   // offset, as Kafka). Other negative timestamps give {-1, -1}.
   offset_at_time offset_for_timestamp(int64_t timestamp, bool read_committed = false) const;
 
+  // --- the log start offset (DeleteRecords, retention) ---
+  // Replay: a durable log start record. Batches wholly below `offset` leave the index; the next
+  // offset is at least `offset` (a log emptied by retention keeps counting from where it was).
+  void recover_log_start(int64_t offset);
+  // Writes a log start record for `offset` (-1: the high watermark; an offset at or below the
+  // current log start restates the current one) and, once it is durable, moves the log start
+  // there: batches wholly below it leave the index, fetches below it fail with
+  // offset_out_of_range. `done` gets the log start after the move (Kafka's low watermark).
+  // offset_out_of_range when `offset` is above the high watermark; unknown_topic_or_partition
+  // once retired. `done` never runs with mu_ held.
+  void write_log_start(wal::write_ahead_log& wal, int64_t offset, std::function<void(const result<int64_t>&)> done);
+  // Where retention would put the log start now: past every leading batch whose max timestamp
+  // is older than now_ms - retention_ms (when retention_ms >= 0), and past as many leading
+  // batches as it takes to hold at most retention_bytes (when >= 0). Never past the high
+  // watermark; never below the current log start.
+  int64_t retention_start(int64_t now_ms, int64_t retention_ms, int64_t retention_bytes) const;
+  // The first segment of the WAL that holds a batch of this partition at or above its log start;
+  // nothing when the index is empty.
+  std::optional<uint64_t> first_live_segment() const;
+  uint64_t size_bytes() const;  // the batches the index holds
+
   partition_state state() const;
   // DescribeProducers.
   std::vector<producer_view> producers() const;
@@ -183,6 +205,7 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   // Duplicates whose originals are now durable, or, after a failure, all of them.
   std::vector<waiting_duplicate> take_duplicates(bool failed);  // REQUIRES: mu_ held
   void add_to_index(index_entry entry);                         // REQUIRES: mu_ held
+  void move_log_start(int64_t offset);                          // REQUIRES: mu_ held
   // Answers waiting duplicates (after a failure, with it). Never with mu_ held.
   static void answer_duplicates(std::vector<waiting_duplicate>& dups, const wal::result<wal::appended>& r,
                                 int64_t log_start);
@@ -196,6 +219,7 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   int64_t next_offset_ = 0;                        // guarded by mu_; assigned
   int64_t high_watermark_ = 0;                     // guarded by mu_; durable
   std::deque<index_entry> index_;                  // guarded by mu_; one entry per batch, offset order
+  uint64_t index_bytes_ = 0;                       // guarded by mu_; sum of index_ sizes
   std::unordered_map<uint64_t, wake_fn> waiters_;  // guarded by mu_
   uint64_t next_waiter_id_ = 1;                    // guarded by mu_
   bool retired_ = false;                           // guarded by mu_
@@ -212,5 +236,8 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
 // Maps a WAL error to the engine's, keeping its words: queue_full -> busy, closed ->
 // shutting_down, any other (write/sync failure, I/O) -> storage_error.
 util::error from_wal_error(const util::error& e);
+
+// The offset of a wal_type_log_start payload; nothing when it is not one.
+std::optional<int64_t> decode_log_start(std::span<const std::byte> payload);
 
 }  // namespace engine

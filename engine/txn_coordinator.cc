@@ -68,6 +68,13 @@ void txn_coordinator::load(const txn_record& r) {
   t.s = *m.value;
 }
 
+std::vector<txn_record> txn_coordinator::restatement() const {
+  std::vector<txn_record> out;
+  if (block_end_ > 0) out.push_back(producer_id_block_record{block_end_});
+  for (const auto& [id, t] : txns_) out.push_back(txn_metadata_record{id, t.s});
+  return out;
+}
+
 void txn_coordinator::start(const coordinator_time& now) {
   size_t resumed = 0;
   for (auto& [id, t] : txns_)

@@ -122,6 +122,10 @@ class txn_coordinator {
   // Resumes transactions that were completing (their markers are written again) and starts the
   // timeout checks.
   void start(const coordinator_time& now);
+  // The whole state as records (the reserved producer id block, every transactional id's
+  // state), for reclaiming the log: loaded in order into an empty coordinator they give this
+  // state. A state change waiting for its record is restated as if that record were durable.
+  std::vector<txn_record> restatement() const;
 
   // InitProducerId. No transactional id: a fresh producer id at epoch 0, every time.
   // `expected_*` (v3+, -1 when absent): the producer's current id and epoch, which must match.

@@ -9,6 +9,7 @@
 
 #include "engine/broker.h"
 #include "engine/group_coordinator.h"
+#include "engine/internal_gate.h"
 
 namespace engine {
 
@@ -17,7 +18,8 @@ class wal_group_store final : public group_store {
   using post_fn = std::function<void(std::function<void()>)>;
   using clock_fn = std::function<coordinator_time()>;
 
-  wal_group_store(post_fn post, clock_fn clock) : post_(std::move(post)), clock_(std::move(clock)) {}
+  wal_group_store(post_fn post, clock_fn clock, internal_gate& gate)
+      : post_(std::move(post)), clock_(std::move(clock)), gate_(gate) {}
 
   // The engine opens after the coordinator was loaded from it. REQUIRES: before any persist().
   void attach(log_manager& engine) { engine_ = &engine; }
@@ -31,6 +33,7 @@ class wal_group_store final : public group_store {
   log_manager* engine_ = nullptr;
   post_fn post_;
   clock_fn clock_;
+  internal_gate& gate_;
 };
 
 }  // namespace engine

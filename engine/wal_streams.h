@@ -18,6 +18,10 @@ inline constexpr uint8_t wal_type_producer_ids = 4;       // txn stream, engine/
 inline constexpr uint8_t wal_type_txn_metadata = 5;       // txn stream, engine/txn_records.h
 inline constexpr uint8_t wal_type_group_txn_offsets = 6;  // group stream: offsets of an open transaction
 inline constexpr uint8_t wal_type_group_txn_marker = 7;   // group stream: their commit or abort
+// Partition stream: the partition's log start offset moved (DeleteRecords, retention), or is
+// restated before the segment holding its last such record is removed. Payload: version u8 (1) |
+// log_start_offset i64, little-endian.
+inline constexpr uint8_t wal_type_log_start = 8;
 
 constexpr bool is_internal_stream(uint32_t s) { return s >= first_internal_stream; }
 

@@ -10,6 +10,7 @@
 
 #include "engine/broker.h"
 #include "engine/group_coordinator.h"
+#include "engine/internal_gate.h"
 #include "engine/txn_coordinator.h"
 
 namespace engine {
@@ -19,8 +20,8 @@ class wal_txn_effects final : public txn_effects {
   using post_fn = std::function<void(std::function<void()>)>;
   using clock_fn = std::function<coordinator_time()>;
 
-  wal_txn_effects(group_coordinator& groups, post_fn post, clock_fn clock)
-      : groups_(groups), post_(std::move(post)), clock_(std::move(clock)) {}
+  wal_txn_effects(group_coordinator& groups, post_fn post, clock_fn clock, internal_gate& gate)
+      : groups_(groups), post_(std::move(post)), clock_(std::move(clock)), gate_(gate) {}
 
   // REQUIRES: before any persist() or write_markers().
   void attach(log_manager& engine) { engine_ = &engine; }
@@ -37,6 +38,7 @@ class wal_txn_effects final : public txn_effects {
   log_manager* engine_ = nullptr;
   post_fn post_;
   clock_fn clock_;
+  internal_gate& gate_;
 };
 
 }  // namespace engine

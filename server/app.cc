@@ -23,6 +23,7 @@
 #include "server/kafka/server.h"
 #include "server/metrics.h"
 #include "server/service.h"
+#include "server/retention.h"
 #include "server/tuning.h"
 
 namespace asio = boost::asio;
@@ -174,7 +175,8 @@ int run_serve(const serve_config& config) {
   io_pool io(config.io_threads);
   asio::thread_pool blocking(2);
   kafka::partial_frames frames(config.max_buffered_request_bytes);
-  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators, &frames};
+  kafka::live_defaults defaults(config);
+  kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators, &frames, &defaults};
   kafka::kafka_server kafka_listener(broker, io.contexts());
   try {
     kafka_listener.start();
@@ -187,7 +189,10 @@ int run_serve(const serve_config& config) {
   // requests; the coordinators take in what they were handed (so their writes are queued); every
   // queued sync finishes and is answered (group commits included, then parked JoinGroup/SyncGroup
   // get NOT_COORDINATOR); then connections close and the threads end.
+  retention_task retention(eng, defaults, coordinators, std::chrono::milliseconds(config.log_retention_check_interval_ms));
+  retention.start();
   auto shut_down = [&] {
+    retention.stop();
     kafka_listener.stop_accepting();
     kafka_listener.stop_reading();
     coordinators.query([](const engine::group_coordinator&, const engine::txn_coordinator&) { return 0; });

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -145,7 +146,10 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("transaction-max-timeout-ms", po::value<std::string>()->default_value("900000"), "largest transaction timeout a producer may ask for (INVALID_TRANSACTION_TIMEOUT above)")
     ("transaction-abort-timed-out-transaction-cleanup-interval-ms", po::value<std::string>()->default_value("10000"), "how often transactions past their timeout are looked for and aborted")
     ("transactional-id-expiration-ms", po::value<std::string>()->default_value("604800000"), "a transactional id idle this long is forgotten (7 days)")
-    ("producer-id-expiration-ms", po::value<std::string>()->default_value("86400000"), "a producer's sequence state in a partition is forgotten after this long without a write (1 day)");
+    ("producer-id-expiration-ms", po::value<std::string>()->default_value("86400000"), "a producer's sequence state in a partition is forgotten after this long without a write (1 day)")
+    ("log-retention-ms", po::value<std::string>()->default_value("604800000"), "records older than this are deleted, in topics that set no retention.ms (7 days; -1 keeps them)")
+    ("log-retention-bytes", po::value<std::string>()->default_value("-1"), "a partition keeps at most this many bytes, in topics that set no retention.bytes (-1: no limit)")
+    ("log-retention-check-interval-ms", po::value<std::string>()->default_value("300000"), "how often retention moves log starts and removes WAL segments that hold nothing live");
   // clang-format on
 
   po::variables_map vm;
@@ -260,6 +264,12 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
                                                          "--transactional-id-expiration-ms", 365ll * 86'400'000));
   c.producer_id_expiration_ms =
       parse_positive<int64_t>(get("producer-id-expiration-ms"), "--producer-id-expiration-ms", 365ll * 86'400'000);
+  c.log_retention_ms = parse_whole<int64_t>(get("log-retention-ms"), "--log-retention-ms", -1,
+                                            std::numeric_limits<int64_t>::max());
+  c.log_retention_bytes = parse_whole<int64_t>(get("log-retention-bytes"), "--log-retention-bytes", -1,
+                                               std::numeric_limits<int64_t>::max());
+  c.log_retention_check_interval_ms = parse_positive<int64_t>(get("log-retention-check-interval-ms"),
+                                                              "--log-retention-check-interval-ms", 86'400'000);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

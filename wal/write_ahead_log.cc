@@ -646,6 +646,47 @@ bool write_ahead_log::cut_back_done() const {
   return cut_back_;
 }
 
+std::vector<write_ahead_log::segment_info> write_ahead_log::segments() const {
+  std::vector<std::shared_ptr<readable_file>> readers;
+  std::vector<segment_info> out;
+  {
+    std::lock_guard lock(segments_mu_);
+    for (const auto& [first, s] : segments_) {
+      out.push_back({first, 0});
+      readers.push_back(s.reader);
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (auto size = readers[i]->size()) out[i].bytes = *size;
+  return out;
+}
+
+result<uint64_t> write_ahead_log::remove_segments_before(uint64_t lsn) {
+  std::lock_guard serial(remove_mu_);
+  uint64_t removed = 0;
+  for (;;) {
+    segment victim;
+    uint64_t bytes = 0;
+    {
+      std::lock_guard lock(segments_mu_);
+      if (segments_.size() < 2) break;
+      auto oldest = segments_.begin();
+      auto next = std::next(oldest);
+      if (next->first > lsn) break;  // the oldest still holds a record at or above lsn
+      victim = oldest->second;
+      segments_.erase(oldest);
+    }
+    if (auto size = victim.reader->size()) bytes = *size;
+    if (auto r = fs_->remove(victim.path); !r)
+      return fail(errc::io_error, "removing segment " + victim.path + ": " + r.error().message());
+    if (auto r = fs_->sync_dir(opts_.dir); !r)
+      return fail(errc::io_error, "syncing " + opts_.dir + " after removing " + victim.path + ": " +
+                                      r.error().message());
+    removed += bytes;
+  }
+  return removed;
+}
+
 uint64_t write_ahead_log::next_lsn() const {
   std::lock_guard lock(mu_);
   return next_lsn_;

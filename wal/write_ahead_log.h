@@ -152,6 +152,20 @@ class write_ahead_log {
   // After a failure: true once the failed group's bytes have been cut off the log (a restart
   // then recovers only what was completed successfully).
   bool cut_back_done() const;
+  // The segments on disk, oldest first; the last is the one being written.
+  struct segment_info {
+    uint64_t first_lsn = 0;
+    uint64_t bytes = 0;  // the file's size (a preallocated one: all of it)
+  };
+  std::vector<segment_info> segments() const;
+  // Reclaiming space (retention, docs/wal-format.md "Reclaiming space"): removes, oldest first,
+  // every sealed segment whose records all have an lsn below `lsn` (the next segment starts at or
+  // before it); the segment being written is never removed. Each removal is made durable (the
+  // directory synced) before the next, so that a crash can never leave a hole in the chain.
+  // Reads already under way finish from the open file; later reads of a removed segment fail
+  // with bad_position. Returns the bytes removed; on an I/O error, what was removed until then
+  // stays removed and the error says which file failed.
+  result<uint64_t> remove_segments_before(uint64_t lsn);
   uint64_t next_lsn() const;
   size_t queued_records() const;
   uint64_t queued_bytes() const;
@@ -222,6 +236,7 @@ class write_ahead_log {
 
   bool cut_back_ = false;  // guarded by mu_; the failed group was removed from the log
 
+  std::mutex remove_mu_;  // serialises remove_segments_before
   mutable std::mutex segments_mu_;
   std::map<uint64_t, segment> segments_;  // guarded by segments_mu_; key: first lsn
 

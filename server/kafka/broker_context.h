@@ -13,6 +13,7 @@
 #include "engine/produce_pipeline.h"
 #include "server/config.h"
 #include "server/kafka/coordinator_service.h"
+#include "server/kafka/topic_configs.h"
 #include "server/metrics.h"
 #include "server/tuning.h"
 
@@ -54,6 +55,7 @@ struct broker_context {
   tuning_feed* feed = nullptr;                  // where produce timing goes for the tuner; null when not tuning
   coordinator_service* coordinators = nullptr;  // the group and transaction coordinators
   partial_frames* frames = nullptr;             // memory of request frames still arriving
+  live_defaults* defaults = nullptr;            // broker defaults changeable live (AlterConfigs)
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
 };

@@ -1,7 +1,12 @@
 #include "server/kafka/coordinator_service.h"
 
+#include <future>
+#include <mutex>
 #include <random>
 
+#include "engine/errc.h"
+#include "engine/group_records.h"
+#include "engine/txn_records.h"
 #include "engine/wal_streams.h"
 #include "server/kafka/logger.h"
 
@@ -26,9 +31,9 @@ std::string random_uuid() {
 coordinator_service::coordinator_service(const engine::group_config& groups, const engine::txn_config& txns)
     : work_(asio::make_work_guard(ctx_)), timer_(ctx_) {
   auto post = [this](std::function<void()> f) { this->post(std::move(f)); };
-  store_ = std::make_unique<engine::wal_group_store>(post, &coordinator_service::now);
+  store_ = std::make_unique<engine::wal_group_store>(post, &coordinator_service::now, gate_);
   groups_ = std::make_unique<engine::group_coordinator>(groups, *store_, &random_uuid);
-  effects_ = std::make_unique<engine::wal_txn_effects>(*groups_, post, &coordinator_service::now);
+  effects_ = std::make_unique<engine::wal_txn_effects>(*groups_, post, &coordinator_service::now, gate_);
   txns_ = std::make_unique<engine::txn_coordinator>(txns, *effects_);
 }
 
@@ -75,6 +80,42 @@ void coordinator_service::stop() {
     work_.reset();  // run() returns once the completions already queued have run
   });
   thread_.join();
+}
+
+engine::result<void> coordinator_service::restate(std::chrono::milliseconds timeout) {
+  struct progress {
+    std::mutex mu;
+    size_t left = 0;
+    std::error_code first;
+    std::promise<std::error_code> done;
+  };
+  auto p = std::make_shared<progress>();
+  auto outcome = p->done.get_future();
+  asio::post(ctx_, [this, p] {
+    gate_.restate([this, p] {
+      std::vector<std::pair<uint32_t, std::pair<uint8_t, std::vector<std::byte>>>> records;
+      for (const auto& r : groups_->restatement()) records.emplace_back(engine::group_stream, engine::group_records::encode(r));
+      for (const auto& r : txns_->restatement()) records.emplace_back(engine::txn_stream, engine::txn_records::encode(r));
+      if (records.empty()) return p->done.set_value({});
+      p->left = records.size();
+      // Straight to the WAL, not through the stores: the gate holds later writes back until
+      // these are queued, so they come after every write before and before every write after.
+      for (auto& [stream, rec] : records)
+        engine_->append_internal(stream, rec.first, std::move(rec.second), [p](std::error_code ec) {
+          std::lock_guard lock(p->mu);
+          if (ec && !p->first) p->first = ec;
+          if (--p->left == 0) p->done.set_value(p->first);
+        });
+      log().debug("restated the coordinators' state: {} record(s)", records.size());
+    });
+    rearm();
+  });
+  if (outcome.wait_for(timeout) != std::future_status::ready)
+    return engine::fail(engine::errc::busy, "restating the coordinators' state took over " +
+                                                             std::to_string(timeout.count()) + " ms");
+  if (auto ec = outcome.get())
+    return engine::fail(engine::errc::storage_error, "restating the coordinators' state failed: " + ec.message());
+  return {};
 }
 
 void coordinator_service::rearm() {

@@ -71,6 +71,13 @@ class coordinator_service {
 
   static engine::coordinator_time now();
 
+  // Writes the coordinators' whole state to the WAL again (group and transaction streams), once
+  // every write in flight has completed, and waits until that restatement is durable: every
+  // internal record written before this call is then superseded (engine::log_manager::restate_fn).
+  // storage_error when a record failed; busy after `timeout`. Thread-safe; not on
+  // the coordinators' thread; after start().
+  engine::result<void> restate(std::chrono::milliseconds timeout);
+
  private:
   void rearm();  // REQUIRES: on the coordinators' thread
   void on_timer();
@@ -80,6 +87,7 @@ class coordinator_service {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer timer_;
   std::optional<std::chrono::steady_clock::time_point> armed_;  // when timer_ fires next
+  engine::internal_gate gate_;  // coordinators' thread
   std::unique_ptr<engine::wal_group_store> store_;
   std::unique_ptr<engine::group_coordinator> groups_;
   std::unique_ptr<engine::wal_txn_effects> effects_;

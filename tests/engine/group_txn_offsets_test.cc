@@ -168,10 +168,13 @@ TEST_CASE("replaying txn offsets and marker records gives the same offsets", "[e
   REQUIRE(h.complete("g", 2, false) == ok);
   // Producer 3's transaction is still open.
 
-  // Every durable record through its WAL encoding into a new coordinator.
+  // Every durable record, or only the restatement retention writes before removing their
+  // segments, through its WAL encoding into a new coordinator.
+  const bool restated = GENERATE(false, true);
+  INFO((restated ? "from the restatement" : "from every durable record"));
   fake_store store2;
   group_coordinator replay(group_config{}, store2, [] { return std::string("x"); });
-  for (const auto& rec : h.store.durable) {
+  for (const auto& rec : restated ? h.gc.restatement() : h.store.durable) {
     auto [type, bytes] = group_records::encode(rec);
     auto back = group_records::decode(type, bytes);
     REQUIRE(back);

@@ -7,10 +7,13 @@
 
 #include "server/protocol/add_offsets_to_txn.h"
 #include "server/protocol/add_partitions_to_txn.h"
+#include "server/protocol/alter_configs.h"
 #include "server/protocol/api_keys.h"
 #include "server/protocol/api_versions.h"
+#include "server/protocol/create_partitions.h"
 #include "server/protocol/create_topics.h"
 #include "server/protocol/delete_groups.h"
+#include "server/protocol/delete_records.h"
 #include "server/protocol/delete_topics.h"
 #include "server/protocol/describe_configs.h"
 #include "server/protocol/describe_groups.h"
@@ -111,6 +114,10 @@ inline void decode_body(reader& r, const request_header& h) {
     case api_key::txn_offset_commit: txn_offset_commit_request::decode(r, v); break;
     case api_key::describe_producers: describe_producers_request::decode(r, v); break;
     case api_key::describe_transactions: describe_transactions_request::decode(r, v); break;
+    case api_key::delete_records: delete_records_request::decode(r, v); break;
+    case api_key::create_partitions: create_partitions_request::decode(r, v); break;
+    case api_key::alter_configs: alter_configs_request::decode(r, v, false); break;
+    case api_key::incremental_alter_configs: alter_configs_request::decode(r, v, true); break;
     case api_key::list_transactions: {
       auto req = list_transactions_request::decode(r, v);
       // v0 has no duration filter: "all transactions" must stand.

@@ -14,14 +14,14 @@ bool wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
   return !keys || std::find(keys->begin(), keys->end(), name) != keys->end();
 }
 
-describe_configs_response::config make(const std::string& name, const std::string& value, int8_t source,
-                                       bool is_default, const std::string& doc, bool docs) {
+describe_configs_response::config make(const std::string& name, const std::string& value, config_origin origin,
+                                       bool read_only, const std::string& doc, bool docs) {
   describe_configs_response::config c;
   c.name = name;
   c.value = value;
-  c.read_only = true;  // nothing here can be altered at runtime (AlterConfigs is not served)
-  c.is_default = is_default;
-  c.config_source = source;
+  c.read_only = read_only;
+  c.is_default = origin == config_origin::fixed;  // v0
+  c.config_source = static_cast<int8_t>(origin);
   if (docs) c.documentation = doc;
   return c;
 }
@@ -31,40 +31,32 @@ describe_configs_response::config make(const std::string& name, const std::strin
 boost::asio::awaitable<void> handle_describe_configs(request_context ctx) {
   auto req = protocol::describe_configs_request::decode(ctx.body, ctx.header.api_version);
   auto& b = ctx.broker;
+  const live_defaults fallback(b.config);
+  const live_defaults& defaults = b.defaults ? *b.defaults : fallback;
   describe_configs_response resp;
   for (auto& res : req.resources) {
     auto& out = resp.results.emplace_back();
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
     if (res.resource_type == protocol::config_resource_topic) {
-      if (!b.engine.find_topic(res.resource_name)) {
+      auto info = b.engine.find_topic(res.resource_name);
+      if (!info) {
         out.error = protocol::error_code::unknown_topic_or_partition;
         out.error_message = "topic '" + res.resource_name + "' does not exist";
         continue;
       }
-      for (auto& e : effective_topic_configs(b.config))
+      for (auto& e : effective_topic_configs(b.config, defaults, info->configs))
         if (wanted(res.configuration_keys, e.name))
-          out.configs.push_back(
-              make(e.name, e.value, protocol::config_source_static_broker, true, e.doc, req.include_documentation));
+          out.configs.push_back(make(e.name, e.value, e.origin, e.read_only, e.doc, req.include_documentation));
     } else if (res.resource_type == protocol::config_resource_broker) {
       if (!res.resource_name.empty() && res.resource_name != std::to_string(b.node_id)) {
         out.error = protocol::error_code::invalid_request;
         out.error_message = "the only broker is " + std::to_string(b.node_id);
         continue;
       }
-      const auto& c = b.config;
-      const std::pair<std::string, std::string> broker_configs[] = {
-          {"num.partitions", std::to_string(c.default_partitions)},
-          {"auto.create.topics.enable", c.auto_create_topics ? "true" : "false"},
-          {"message.max.bytes", std::to_string(c.max_message_bytes)},
-          {"socket.request.max.bytes", std::to_string(c.max_request_bytes)},
-          {"log.dirs", c.data_dir},
-          {"default.replication.factor", "1"},
-      };
-      for (auto& [name, value] : broker_configs)
-        if (wanted(res.configuration_keys, name))
-          out.configs.push_back(make(name, value, protocol::config_source_static_broker, false,
-                                     "set by kairo serve's flags", req.include_documentation));
+      for (auto& e : broker_configs(b.config, defaults))
+        if (wanted(res.configuration_keys, e.name))
+          out.configs.push_back(make(e.name, e.value, e.origin, e.read_only, e.doc, req.include_documentation));
     } else {
       out.error = protocol::error_code::invalid_request;
       out.error_message = "kairo describes topic (2) and broker (4) resources only";
