@@ -64,6 +64,27 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
   uint64_t skipped = 0;
   uint64_t internal_records = 0;
   int64_t max_stream = -1;
+  // Copies forward (wal_type_relocation) are held back until the one reaching their end is
+  // found; then they replace what was recovered for the partition. Anything else of the
+  // partition before that means the copy was interrupted: the originals stand.
+  struct held_copy {
+    std::vector<std::byte> payload;
+    wal::position pos;
+  };
+  struct relocation {
+    relocation_range range;
+    int64_t next = -1;  // the base offset the next copy must have; -1 before the first
+    std::vector<held_copy> copies;
+  };
+  std::unordered_map<uint32_t, relocation> relocating;
+  uint64_t relocations = 0;
+  const auto abandon = [&](uint32_t stream, const char* why) {
+    auto it = relocating.find(stream);
+    if (it == relocating.end()) return;
+    log().warn("stream {}: an interrupted copy of offsets [{}, {}) is ignored ({}); the originals stand", stream,
+               it->second.range.log_start, it->second.range.end, why);
+    relocating.erase(it);
+  };
   const auto visit = [&](const wal::record_view& r) {
     ++records;
     if (is_internal_stream(r.stream)) {
@@ -73,13 +94,43 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
     }
     max_stream = std::max<int64_t>(max_stream, r.stream);
     auto it = by_stream.find(r.stream);
-    if (r.type == wal_type_log_start && it != by_stream.end()) {
+    if (it == by_stream.end()) {
+      ++skipped;  // a deleted topic's partition
+      return;
+    }
+    if (r.type == wal_type_relocation) {
+      abandon(r.stream, "another copy began");
+      if (auto range = decode_relocation(r.payload)) relocating[r.stream] = relocation{*range, -1, {}};
+      else log().error("WAL record lsn {} (stream {}) is not a relocation record; skipping it", r.lsn, r.stream);
+      return;
+    }
+    if (auto rel = relocating.find(r.stream); rel != relocating.end()) {
+      auto split = r.type == wal_type_record_batch ? split_batches(r.payload) : result<std::vector<batch_info>>();
+      const bool continues = r.type == wal_type_record_batch && split && !split->empty() &&
+                             (rel->second.next < 0 || split->front().header.base_offset == rel->second.next);
+      if (continues) {
+        rel->second.copies.push_back({{r.payload.begin(), r.payload.end()}, r.pos});
+        rel->second.next = split->back().header.last_offset() + 1;
+        if (rel->second.next < rel->second.range.end) return;
+        // Complete: the copies are the partition's log from here on.
+        auto& p = it->second;
+        const auto& copies = rel->second.copies;
+        p->reset_for_relocation(rel->second.range.log_start, split_batches(copies.front().payload)->front().header.base_offset);
+        for (const auto& c : copies)
+          p->recover(*split_batches(c.payload), c.payload, c.pos, static_cast<uint32_t>(c.payload.size()));
+        ++relocations;
+        relocating.erase(rel);
+        return;
+      }
+      abandon(r.stream, "the partition's next record is not the next copy");
+    }
+    if (r.type == wal_type_log_start) {
       if (auto start = decode_log_start(r.payload)) it->second->recover_log_start(*start);
       else log().error("WAL record lsn {} (stream {}) is not a log start record; skipping it", r.lsn, r.stream);
       return;
     }
-    if (r.type != wal_type_record_batch || it == by_stream.end()) {
-      ++skipped;  // a deleted topic's partition, or a record type this version does not know
+    if (r.type != wal_type_record_batch) {
+      ++skipped;  // a record type this version does not know
       return;
     }
     auto batches = split_batches(r.payload);
@@ -102,6 +153,8 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
   };
   auto visited = wal_->replay(visit, progress, std::chrono::seconds(2));
   if (!visited) return fail(errc::storage_error, "replaying the write-ahead log failed: " + visited.error().message());
+  while (!relocating.empty()) abandon(relocating.begin()->first, "the log ends before it does");
+  if (relocations > 0) log().info("replay: {} partition(s) read from their copies forward", relocations);
   // A stream id seen in the WAL but beyond the catalog's counter (a catalog that lost its newest
   // generation) must not be handed out again, or its old records would join a new topic.
   if (max_stream >= static_cast<int64_t>(catalog_.next_stream)) {
@@ -293,7 +346,10 @@ result<log_manager::retention_report> log_manager::enforce_retention(
     if (auto r = write_log_starts(moves); !r) return fail(r.error());
     out.partitions_moved = moves.size();
   }
-  // 2. The oldest segment anything live is in. Deleted topics' partitions are not in the table:
+  // 2. Copy forward the partitions that pin old segments, when that frees at least twice what
+  // it copies (docs/wal-format.md, "Reclaiming space").
+  if (auto r = relocate_pinning(entries, out); !r) return fail(r.error());
+  // 3. The oldest segment anything live is in. Deleted topics' partitions are not in the table:
   // their batches are dead.
   auto segments = wal_->segments();
   uint64_t keep_from = segments.empty() ? 0 : segments.back().first_lsn;  // the active segment stays
@@ -307,7 +363,7 @@ result<log_manager::retention_report> log_manager::enforce_retention(
   size_t removable = 0;
   for (size_t i = 0; i + 1 < segments.size() && segments[i + 1].first_lsn <= keep_from; ++i) ++removable;
   if (removable > 0) {
-    // 3. What the removed segments held that is still needed, once more at the head of the log:
+    // 4. What the removed segments held that is still needed, once more at the head of the log:
     // each partition's log start, and the coordinators' state.
     if (auto r = write_log_starts(restates); !r) return fail(r.error());
     if (restate)
@@ -321,6 +377,70 @@ result<log_manager::retention_report> log_manager::enforce_retention(
   }
   for (const auto& s : wal_->segments()) out.wal_bytes += s.bytes;
   return out;
+}
+
+result<void> log_manager::relocate_pinning(const std::vector<std::shared_ptr<const topic_entry>>& entries,
+                                           retention_report& out) {
+  const auto segments = wal_->segments();
+  if (segments.size() < 2) return {};
+  struct live {
+    std::shared_ptr<partition_log> p;
+    uint64_t first_segment;
+    uint64_t bytes;
+  };
+  std::vector<live> lives;
+  for (const auto& e : entries)
+    for (const auto& p : e->partitions)
+      if (auto seg = p->first_live_segment()) lives.push_back({p, *seg, p->size_bytes()});
+  // Removing the sealed segments before segment k frees their bytes and costs a copy of every
+  // partition with a batch in them (copied whole, so that its log stays in offset order). The
+  // k that gains most, among those that free at least twice what they copy; nothing when
+  // removal alone (no partition pins) frees as much.
+  uint64_t target = 0;
+  uint64_t best_gain = 0;
+  uint64_t freed = 0;
+  for (size_t k = 1; k < segments.size(); ++k) {
+    freed += segments[k - 1].bytes;
+    const uint64_t until = segments[k].first_lsn;
+    uint64_t cost = 0;
+    for (const auto& l : lives)
+      if (l.first_segment < until) cost += l.bytes;
+    if (2 * cost > freed) continue;
+    if (freed - cost > best_gain) {
+      best_gain = freed - cost;
+      target = cost == 0 ? 0 : until;
+    }
+  }
+  if (target == 0) return {};
+  struct waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+    size_t busy = 0;
+    uint64_t bytes = 0;
+    util::error first;
+  };
+  auto w = std::make_shared<waiter>();
+  std::vector<std::shared_ptr<partition_log>> pinning;
+  for (const auto& l : lives)
+    if (l.first_segment < target) pinning.push_back(l.p);
+  w->left = pinning.size();
+  for (const auto& p : pinning)
+    p->relocate(*wal_, [w](const result<uint64_t>& r) {
+      std::lock_guard lock(w->mu);
+      if (r) w->bytes += *r;
+      else if (r.error() == errc::busy) ++w->busy;
+      else if (!w->first) w->first = r.error();
+      if (--w->left == 0) w->cv.notify_all();
+    });
+  std::unique_lock lock(w->mu);
+  w->cv.wait(lock, [&] { return w->left == 0; });
+  if (w->first) return fail(w->first);
+  out.partitions_relocated = pinning.size() - w->busy;
+  out.bytes_relocated = w->bytes;
+  if (w->busy)
+    log().debug("retention: {} partition(s) changed while being copied forward; the next pass tries again", w->busy);
+  return {};
 }
 
 result<topic_info> log_manager::ensure_topic(std::string_view name) {

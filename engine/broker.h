@@ -160,6 +160,8 @@ class log_manager {
     size_t partitions_moved = 0;  // partitions whose log start moved
     size_t segments_removed = 0;
     uint64_t bytes_removed = 0;
+    size_t partitions_relocated = 0;  // copied forward out of old segments
+    uint64_t bytes_relocated = 0;
     uint64_t wal_bytes = 0;  // what the WAL holds afterwards
   };
   // Hands the internal streams' state to the WAL again (the server's coordinators: every record
@@ -259,6 +261,9 @@ class log_manager {
   result<void> replace_topic(topic_catalog next, std::shared_ptr<topic_entry> entry);
   // Writes a log start record to every partition in `parts` (-1 each: restate; else the offset)
   // and waits for all of them.
+  // Retention's copy forward: the partitions pinning old segments, when that pays (broker.cc).
+  result<void> relocate_pinning(const std::vector<std::shared_ptr<const topic_entry>>& entries,
+                                retention_report& out);
   result<void> write_log_starts(const std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>>& parts);
   std::mutex retention_mu_;  // one retention pass at a time
   partition_options partition_opts() const { return {cfg_.producer_id_expiration_ms, cfg_.now_ms}; }

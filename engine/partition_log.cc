@@ -118,11 +118,29 @@ void partition_log::recover_log_start(int64_t offset) {
 
 namespace {
 
+void put_le64(std::vector<std::byte>& out, size_t at, int64_t value) {
+  auto v = static_cast<uint64_t>(value);
+  for (size_t i = 0; i < 8; ++i, v >>= 8) out[at + i] = std::byte(v & 0xff);
+}
+
+int64_t get_le64(std::span<const std::byte> in, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v |= static_cast<uint64_t>(in[at + i]) << (8 * i);
+  return static_cast<int64_t>(v);
+}
+
 std::vector<std::byte> encode_log_start(int64_t offset) {
   std::vector<std::byte> out(9);
   out[0] = std::byte{1};
-  auto v = static_cast<uint64_t>(offset);
-  for (size_t i = 0; i < 8; ++i, v >>= 8) out[1 + i] = std::byte(v & 0xff);
+  put_le64(out, 1, offset);
+  return out;
+}
+
+std::vector<std::byte> encode_relocation(int64_t log_start, int64_t end) {
+  std::vector<std::byte> out(17);
+  out[0] = std::byte{1};
+  put_le64(out, 1, log_start);
+  put_le64(out, 9, end);
   return out;
 }
 
@@ -130,11 +148,132 @@ std::vector<std::byte> encode_log_start(int64_t offset) {
 
 std::optional<int64_t> decode_log_start(std::span<const std::byte> payload) {
   if (payload.size() != 9 || payload[0] != std::byte{1}) return std::nullopt;
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v |= static_cast<uint64_t>(payload[1 + i]) << (8 * i);
-  const auto offset = static_cast<int64_t>(v);
+  const int64_t offset = get_le64(payload, 1);
   if (offset < 0) return std::nullopt;
   return offset;
+}
+
+std::optional<relocation_range> decode_relocation(std::span<const std::byte> payload) {
+  if (payload.size() != 17 || payload[0] != std::byte{1}) return std::nullopt;
+  relocation_range r{get_le64(payload, 1), get_le64(payload, 9)};
+  if (r.log_start < 0 || r.end <= r.log_start) return std::nullopt;
+  return r;
+}
+
+void partition_log::reset_for_relocation(int64_t log_start, int64_t first_base) {
+  std::lock_guard lock(mu_);
+  index_.clear();
+  index_bytes_ = 0;
+  aborted_.clear();
+  producers_ = producer_state(opts_.producer_ttl_ms);
+  log_start_offset_ = log_start;
+  next_offset_ = high_watermark_ = first_base;
+}
+
+void partition_log::relocate(wal::write_ahead_log& wal, std::function<void(const result<uint64_t>&)> done) {
+  // 1. What to copy, as it stands now.
+  std::vector<index_entry> entries;
+  int64_t start = 0;
+  int64_t end = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (retired_ || index_.empty()) return done(uint64_t{0});
+    if (next_offset_ != high_watermark_) return done(fail(errc::busy));
+    entries.assign(index_.begin(), index_.end());
+    start = log_start_offset_;
+    end = next_offset_;
+  }
+  // 2. The bytes, read without the lock (retention is the only one that removes segments, and
+  // it is the caller).
+  struct copy {
+    index_entry original;
+    std::shared_ptr<std::vector<std::byte>> bytes;
+  };
+  std::vector<copy> copies;
+  copies.reserve(entries.size());
+  uint64_t total = 0;
+  for (const auto& e : entries) {
+    auto buf = std::make_shared<std::vector<std::byte>>(e.size);
+    if (auto r = wal.read_payload(e.pos, *buf); !r) return done(fail(errc::storage_error, r.error().message()));
+    total += e.size;
+    copies.push_back({e, std::move(buf)});
+  }
+  // 3. The relocation record and the copies, queued together under the lock (so no batch of this
+  // partition comes between them), if nothing changed meanwhile.
+  struct progress {
+    std::mutex mu;
+    size_t left = 0;
+    util::error first;
+    std::vector<std::pair<int64_t, wal::appended>> moved;  // base offset -> where its copy is
+  };
+  auto pr = std::make_shared<progress>();
+  pr->left = copies.size() + 1;
+  auto self = shared_from_this();
+  auto answer = std::make_shared<std::function<void(const result<uint64_t>&)>>(std::move(done));
+  auto finish_one = [self, pr, answer, total](std::optional<std::pair<int64_t, wal::appended>> moved,
+                                              const util::error& err) {
+    bool last = false;
+    {
+      std::lock_guard l(pr->mu);
+      if (err && !pr->first) pr->first = err;
+      if (moved) pr->moved.push_back(*moved);
+      last = --pr->left == 0;
+    }
+    if (!last) return;
+    if (pr->first) return (*answer)(fail(pr->first));
+    {
+      // 4. Durable: the index points at the copies (the entries still there; the log start may
+      // have moved past some meanwhile).
+      std::lock_guard l(self->mu_);
+      for (const auto& [base, at] : pr->moved) {
+        auto it = std::lower_bound(self->index_.begin(), self->index_.end(), base,
+                                   [](const index_entry& x, int64_t off) { return x.base_offset < off; });
+        if (it != self->index_.end() && it->base_offset == base) {
+          it->pos = at.pos;
+          it->size = at.size;
+        }
+      }
+    }
+    (*answer)(total);
+  };
+  std::unique_lock lock(mu_);
+  if (retired_ || log_start_offset_ != start || next_offset_ != end || high_watermark_ != end) {
+    lock.unlock();
+    return (*answer)(fail(errc::busy));
+  }
+  auto header = std::make_shared<std::vector<std::byte>>(encode_relocation(start, end));
+  size_t queued_count = 0;
+  util::error refused;
+  if (auto q = wal.append(stream_, wal_type_relocation, wal::payload{header, std::span<const std::byte>(*header)},
+                          [finish_one](const wal::result<wal::appended>& r) {
+                            finish_one(std::nullopt, r ? util::error() : from_wal_error(r.error()));
+                          });
+      !q) {
+    refused = from_wal_error(q.error());
+  } else {
+    ++queued_count;
+    for (const auto& c : copies) {
+      const int64_t base = c.original.base_offset;
+      auto q2 = wal.append(stream_, wal_type_record_batch,
+                           wal::payload{c.bytes, std::span<const std::byte>(*c.bytes)},
+                           [finish_one, base](const wal::result<wal::appended>& r) {
+                             if (!r) return finish_one(std::nullopt, from_wal_error(r.error()));
+                             finish_one(std::make_pair(base, *r), util::error());
+                           });
+      if (!q2) {
+        refused = from_wal_error(q2.error());
+        break;
+      }
+      ++queued_count;
+    }
+  }
+  lock.unlock();
+  if (refused) {
+    // What was queued completes on its own; the rest never will. Replay leaves an incomplete
+    // copy alone, and the index keeps pointing at the originals.
+    const size_t never = copies.size() + 1 - queued_count;
+    for (size_t i = 0; i < never; ++i) finish_one(std::nullopt, refused);
+  }
 }
 
 void partition_log::write_log_start(wal::write_ahead_log& wal, int64_t offset,
@@ -419,14 +558,27 @@ result<fetch_result> partition_log::read(const wal::write_ahead_log& wal, int64_
     }
   }
   out.batches.reserve(picked.size());
-  for (const auto& e : picked) {
+  for (auto e : picked) {
     std::vector<std::byte> buf(e.size);
-    if (auto r = wal.read_payload(e.pos, buf); !r) {
+    auto r = wal.read_payload(e.pos, buf);
+    if (!r) {
+      // Retention moved the log start past it and removed its segment while we read, or copied
+      // it forward (relocate) and removed the segment it was in: then read the copy.
+      std::optional<index_entry> moved;
       {
-        // Retention moved the log start past it and removed its segment while we read.
         std::lock_guard lock(mu_);
         if (e.last_offset < log_start_offset_) return fail(errc::offset_out_of_range);
+        auto it = std::lower_bound(index_.begin(), index_.end(), e.base_offset,
+                                   [](const index_entry& x, int64_t off) { return x.base_offset < off; });
+        if (it != index_.end() && it->base_offset == e.base_offset && !(it->pos == e.pos)) moved = *it;
       }
+      if (moved) {
+        e = *moved;
+        buf.resize(e.size);
+        r = wal.read_payload(e.pos, buf);
+      }
+    }
+    if (!r) {
       log().error("stream {}: reading offsets [{}, {}] at segment {} byte {} failed: {}", stream_, e.base_offset,
                   e.last_offset, e.pos.segment, e.pos.offset, r.error().message());
       return fail(errc::storage_error);

@@ -173,6 +173,18 @@ class partition_log : public std::enable_shared_from_this<partition_log> {
   std::optional<uint64_t> first_live_segment() const;
   uint64_t size_bytes() const;  // the batches the index holds
 
+  // --- copying forward (retention: docs/wal-format.md, "Reclaiming space") ---
+  // Copies every batch the index holds to the head of the WAL, behind a relocation record
+  // (wal_type_relocation), and once the copies are durable points the index at them, so that the
+  // segments the originals are in hold nothing of this partition. `done` gets the bytes copied
+  // (0: nothing to copy), or busy when the partition changed while its batches were read or has
+  // batches not yet durable (try again later); the WAL's errors otherwise. Never with mu_ held.
+  // Blocks on reads: call it from the retention thread.
+  void relocate(wal::write_ahead_log& wal, std::function<void(const result<uint64_t>&)> done);
+  // Replay found a complete relocation: what was recovered so far goes; the log start is
+  // `log_start` and the copies, from `first_base` on, are recovered next.
+  void reset_for_relocation(int64_t log_start, int64_t first_base);
+
   partition_state state() const;
   // DescribeProducers.
   std::vector<producer_view> producers() const;
@@ -239,5 +251,13 @@ util::error from_wal_error(const util::error& e);
 
 // The offset of a wal_type_log_start payload; nothing when it is not one.
 std::optional<int64_t> decode_log_start(std::span<const std::byte> payload);
+
+// A wal_type_relocation payload: the log start when the copies were made, and the offset just
+// past the last copy. Nothing when it is not one (end <= log start, negative offsets).
+struct relocation_range {
+  int64_t log_start = 0;
+  int64_t end = 0;
+};
+std::optional<relocation_range> decode_relocation(std::span<const std::byte> payload);
 
 }  // namespace engine

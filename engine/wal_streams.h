@@ -22,6 +22,12 @@ inline constexpr uint8_t wal_type_group_txn_marker = 7;   // group stream: their
 // restated before the segment holding its last such record is removed. Payload: version u8 (1) |
 // log_start_offset i64, little-endian.
 inline constexpr uint8_t wal_type_log_start = 8;
+// Partition stream: the partition's batches [first, end) follow, copied forward from older
+// segments (retention rewriting a segment that one slow partition pins). Replay takes the copies
+// in place of everything recovered for the partition so far, but only once the copy reaching
+// `end` is found: an interrupted copy leaves the originals in charge. Payload: version u8 (1) |
+// log_start_offset i64 | end i64, little-endian.
+inline constexpr uint8_t wal_type_relocation = 9;
 
 constexpr bool is_internal_stream(uint32_t s) { return s >= first_internal_stream; }
 

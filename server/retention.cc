@@ -58,10 +58,13 @@ void retention_task::run() {
     auto r = run_once();
     if (!r && r.error() != engine::errc::shutting_down)
       spdlog::warn("retention pass failed: {}", r.error().message());
-    else if (r && (r->partitions_moved || r->segments_removed))
-      spdlog::info("retention: {} partition log start(s) moved, {} segment(s) removed ({:.1f} MiB), WAL now {:.1f} MiB",
-                   r->partitions_moved, r->segments_removed, static_cast<double>(r->bytes_removed) / 1048576.0,
-                   static_cast<double>(r->wal_bytes) / 1048576.0);
+    else if (r && (r->partitions_moved || r->segments_removed || r->partitions_relocated))
+      spdlog::info(
+          "retention: {} partition log start(s) moved, {} partition(s) copied forward ({:.1f} MiB), {} segment(s) "
+          "removed ({:.1f} MiB), WAL now {:.1f} MiB",
+          r->partitions_moved, r->partitions_relocated, static_cast<double>(r->bytes_relocated) / 1048576.0,
+          r->segments_removed, static_cast<double>(r->bytes_removed) / 1048576.0,
+          static_cast<double>(r->wal_bytes) / 1048576.0);
   }
 }
 

@@ -224,33 +224,128 @@ TEST_CASE("size retention keeps each partition within retention.bytes", "[engine
   }
 }
 
-TEST_CASE("a segment still holding a live batch is kept until that batch goes", "[engine][retention]") {
+TEST_CASE("a slow partition pinning old segments is copied forward, and the segments go", "[engine][retention]") {
+  auto fs = std::make_shared<wal::mem_file_system>();
+  const auto policy = [](const topic_info& t) { return t.name == "keep" ? keep_for(-1) : keep_for(day); };
+  size_t segments = 0;
+  {
+    auto m = open_mem(fs);
+    REQUIRE(m->create_topic("keep", 1));
+    REQUIRE(m->create_topic("old", 1));
+    fill(*m, "keep", 0, 3, 100, now - 3 * day);  // in the first segment, kept forever
+    fill(*m, "old", 0, 300, 1000, now - 3 * day);
+    fill(*m, "keep", 0, 2, 100, now - 3 * day);  // and in the last one
+    segments = m->wal().segments().size();
+    REQUIRE(segments >= 4);
+
+    auto r = m->enforce_retention(now, policy, {});
+    REQUIRE(r);
+    CHECK(r->partitions_moved == 1);
+    CHECK(r->partitions_relocated == 1);  // "keep" pinned them all; copying it costs ~500 bytes
+    CHECK(r->bytes_relocated > 0);
+    CHECK(r->bytes_relocated < 2000);
+    CHECK(r->segments_removed >= segments - 2);
+    auto recs = fetch_all(*m, "keep", 0);
+    REQUIRE(recs.size() == 5);
+    for (int i = 0; i < 5; ++i) CHECK(recs[static_cast<size_t>(i)].offset == i);
+    CHECK(m->list_offsets("keep", 0, now - 3 * day)->offset == 0);  // timestamps travel with the copy
+    // Nothing pins any more: the next pass copies nothing.
+    auto again = m->enforce_retention(now, policy, {});
+    REQUIRE(again);
+    CHECK(again->partitions_relocated == 0);
+    REQUIRE(produce_sync(*m, "keep", 0, make_batch({"after"})).r);
+  }
+  fs->crash();
+  auto m = open_mem(fs);
+  auto recs = fetch_all(*m, "keep", 0);
+  REQUIRE(recs.size() == 6);
+  for (int i = 0; i < 6; ++i) CHECK(recs[static_cast<size_t>(i)].offset == i);
+  CHECK(recs[5].value == "after");
+  CHECK(m->state_of("old", 0)->log_start_offset == 300);
+  CHECK(m->wal().segments().size() <= 2);
+}
+
+TEST_CASE("copying forward is not worth it when the pinning partition is most of the log", "[engine][retention]") {
   auto fs = std::make_shared<wal::mem_file_system>();
   auto m = open_mem(fs);
   REQUIRE(m->create_topic("keep", 1));
   REQUIRE(m->create_topic("old", 1));
-  fill(*m, "keep", 0, 1, 100, now - 3 * day);  // in the first segment, kept forever
-  fill(*m, "old", 0, 300, 1000, now - 3 * day);
-  const auto segments = m->wal().segments().size();
-  const auto policy = [](const topic_info& t) { return t.name == "keep" ? keep_for(-1) : keep_for(day); };
-
-  auto r = m->enforce_retention(now, policy, {});
+  // Old segments mostly live: "keep" interleaved with a little dead data.
+  for (int i = 0; i < 200; ++i) {
+    fill(*m, "keep", 0, 1, 1000, now);
+    if (i % 4 == 0) fill(*m, "old", 0, 1, 1000, now - 3 * day);
+  }
+  auto r = m->enforce_retention(
+      now, [](const topic_info& t) { return t.name == "keep" ? keep_for(-1) : keep_for(day); }, {});
   REQUIRE(r);
   CHECK(r->partitions_moved == 1);
-  CHECK(r->segments_removed == 0);  // "keep" pins the oldest segment, and so every later one
-  CHECK(m->wal().segments().size() == segments);
-  CHECK(fetch_all(*m, "keep", 0).size() == 1);
+  CHECK(r->partitions_relocated == 0);
+  CHECK(r->segments_removed == 0);
+}
 
-  // Once "keep" lets go of it, the next pass reclaims the space.
-  REQUIRE(delete_records_sync(*m, "keep", 0, -1));
-  auto after = m->enforce_retention(now, policy, {});
-  REQUIRE(after);
-  CHECK(after->segments_removed >= segments - 2);
-  m.reset();
+TEST_CASE("an interrupted copy forward leaves the originals in charge", "[engine][retention]") {
+  auto fs = std::make_shared<wal::mem_file_system>();
+  {
+    auto m = open_mem(fs);
+    REQUIRE(m->create_topic("keep", 1));
+    REQUIRE(m->create_topic("old", 1));
+    fill(*m, "keep", 0, 3, 100, now);
+    fill(*m, "old", 0, 300, 1000, now - 3 * day);
+    // Log starts move (one sync), then the copies' sync fails.
+    fs->fail_nth_sync(2);
+    auto r = m->enforce_retention(
+        now, [](const topic_info& t) { return t.name == "keep" ? keep_for(-1) : keep_for(day); }, {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::storage_error);
+    CHECK(fetch_all(*m, "keep", 0).size() == 3);
+  }
   fs->crash();
-  m = open_mem(fs);
-  CHECK(m->state_of("keep", 0)->log_start_offset == 1);
+  auto m = open_mem(fs);
+  auto recs = fetch_all(*m, "keep", 0);
+  REQUIRE(recs.size() == 3);
+  CHECK(m->state_of("keep", 0)->high_watermark == 3);
   CHECK(m->state_of("old", 0)->log_start_offset == 300);
+  REQUIRE(produce_sync(*m, "keep", 0, make_batch({"after"})).r);
+  CHECK(fetch_all(*m, "keep", 0).size() == 4);
+}
+
+TEST_CASE("a copy forward keeps idempotent producers' state and aborted transactions across restarts",
+          "[engine][retention]") {
+  auto fs = std::make_shared<wal::mem_file_system>();
+  batch_options idem;
+  idem.producer_id = 42;
+  idem.producer_epoch = 0;
+  idem.base_timestamp = now;
+  const auto idem_batch = [&](int32_t seq, const std::string& v) {
+    auto o = idem;
+    o.base_sequence = seq;
+    return make_batch({v}, o);
+  };
+  {
+    auto m = open_mem(fs);
+    REQUIRE(m->create_topic("keep", 1));
+    REQUIRE(m->create_topic("old", 1));
+    REQUIRE(produce_sync(*m, "keep", 0, idem_batch(0, "a")).r);
+    REQUIRE(produce_sync(*m, "keep", 0, idem_batch(1, "b")).r);
+    fill(*m, "old", 0, 300, 1000, now - 3 * day);
+    auto r = m->enforce_retention(
+        now, [](const topic_info& t) { return t.name == "keep" ? keep_for(-1) : keep_for(day); }, {});
+    REQUIRE(r);
+    CHECK(r->partitions_relocated == 1);
+    CHECK(r->segments_removed > 0);
+  }
+  fs->crash();
+  auto m = open_mem(fs);
+  // The retry of the last batch is recognised as the original, not written again.
+  auto retry = produce_sync(*m, "keep", 0, idem_batch(1, "b"));
+  REQUIRE(retry.r);
+  CHECK(retry.r->base_offset == 1);
+  CHECK(retry.r->duplicate);
+  CHECK(m->state_of("keep", 0)->high_watermark == 2);
+  auto next = produce_sync(*m, "keep", 0, idem_batch(2, "c"));
+  REQUIRE(next.r);
+  CHECK(next.r->base_offset == 2);
+  CHECK(produce_sync(*m, "keep", 0, idem_batch(5, "gap")).r.error() == errc::out_of_order_sequence);
 }
 
 TEST_CASE("a deleted topic's segments are reclaimed", "[engine][retention]") {
@@ -386,4 +481,60 @@ TEST_CASE("the internal gate holds writes behind a restatement until those in fl
   CHECK(order.back() == "restate2");
   g.submit([&] { order.push_back("w4"); });
   CHECK(order.back() == "w4");
+}
+
+TEST_CASE("replay ignores a copy forward cut short, and one followed by other records", "[engine][retention]") {
+  auto fs = std::make_shared<wal::mem_file_system>();
+  const auto append_raw = [](log_manager& m, uint32_t stream, uint8_t type, std::vector<std::byte> bytes) {
+    auto owner = std::make_shared<std::vector<std::byte>>(std::move(bytes));
+    std::promise<bool> p;
+    auto f = p.get_future();
+    REQUIRE(m.wal().append(stream, type, wal::payload{owner, std::span<const std::byte>(*owner)},
+                           [&p](const wal::result<wal::appended>& r) { p.set_value(r.has_value()); }));
+    REQUIRE(f.get());
+  };
+  const auto relocation = [](int64_t start, int64_t end) {
+    std::vector<std::byte> out(17);
+    out[0] = std::byte{1};
+    for (int i = 0; i < 8; ++i) out[1 + i] = std::byte((static_cast<uint64_t>(start) >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i) out[9 + i] = std::byte((static_cast<uint64_t>(end) >> (8 * i)) & 0xff);
+    return out;
+  };
+  const auto batch_at = [](int64_t base, const std::string& v) {
+    batch_options o;
+    o.base_offset = base;
+    return make_batch({v}, o);
+  };
+  {
+    auto m = open_mem(fs);
+    REQUIRE(m->create_topic("t", 1));  // stream 0
+    fill(*m, "t", 0, 3, 10, now);
+    // A copy of [0, 3) that stops after offset 0, then the log ends.
+    append_raw(*m, 0, wal_type_relocation, relocation(0, 3));
+    append_raw(*m, 0, wal_type_record_batch, batch_at(0, "copy-0"));
+  }
+  {
+    auto m = open_mem(fs);
+    auto recs = fetch_all(*m, "t", 0);
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[0].value == std::string(10, 'x'));  // the original, not the partial copy
+    // A copy cut short by the partition's next batch; then a complete one.
+    append_raw(*m, 0, wal_type_relocation, relocation(0, 3));
+    append_raw(*m, 0, wal_type_record_batch, batch_at(0, "copy-0"));
+    REQUIRE(produce_sync(*m, "t", 0, make_batch({"fourth"})).r);
+    append_raw(*m, 0, wal_type_relocation, relocation(1, 4));
+    append_raw(*m, 0, wal_type_record_batch, batch_at(1, "c1"));
+    append_raw(*m, 0, wal_type_record_batch, batch_at(2, "c2"));
+    append_raw(*m, 0, wal_type_record_batch, batch_at(3, "c3"));
+  }
+  auto m = open_mem(fs);
+  auto s = m->state_of("t", 0);
+  CHECK(s->log_start_offset == 1);
+  CHECK(s->high_watermark == 4);
+  auto recs = fetch_all(*m, "t", 0, 1);
+  REQUIRE(recs.size() == 3);
+  CHECK(recs[0].value == "c1");
+  CHECK(recs[2].value == "c3");
+  REQUIRE(produce_sync(*m, "t", 0, make_batch({"fifth"})).r);
+  CHECK(fetch_all(*m, "t", 0, 4)[0].value == "fifth");
 }
