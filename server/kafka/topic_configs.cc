@@ -52,15 +52,17 @@ std::vector<topic_config_value> effective_topic_configs(const serve_config& c, c
   settable("cleanup.policy", "delete", config_origin::fixed,
            "delete: old records go by retention (kairo never compacts)");
   settable("retention.ms", std::to_string(d.log_retention_ms.load()),
-           d.retention_ms_changed ? config_origin::dynamic_broker : config_origin::static_broker,
+           static_cast<config_origin>(d.retention_ms_origin.load()),
            "records older than this (by batch max timestamp) are deleted; -1 keeps them (--log-retention-ms)");
   settable("retention.bytes", std::to_string(d.log_retention_bytes.load()),
-           d.retention_bytes_changed ? config_origin::dynamic_broker : config_origin::static_broker,
+           static_cast<config_origin>(d.retention_bytes_origin.load()),
            "a partition keeps at most this many bytes, the oldest batches go first; -1: no limit "
            "(--log-retention-bytes)");
   settable("max.message.bytes", std::to_string(c.max_message_bytes), config_origin::static_broker,
            "largest RecordBatch accepted (--max-message-bytes)");
-  for (const auto& f : fixed_configs) out.push_back({f.name, f.value, config_origin::fixed, true, f.doc});
+  // Read-only false, as Kafka reports every topic config: a request for another value is refused
+  // with INVALID_CONFIG and says why.
+  for (const auto& f : fixed_configs) out.push_back({f.name, f.value, config_origin::fixed, false, f.doc});
   return out;
 }
 
@@ -94,11 +96,11 @@ engine::log_manager::retention_policy retention_of(const live_defaults& d, const
 }
 
 std::vector<broker_config_value> broker_configs(const serve_config& c, const live_defaults& d) {
-  const auto origin = [](bool changed) { return changed ? config_origin::dynamic_broker : config_origin::static_broker; };
+  const auto origin = [](int8_t o) { return static_cast<config_origin>(o); };
   return {
-      {"log.retention.ms", std::to_string(d.log_retention_ms.load()), origin(d.retention_ms_changed), false,
+      {"log.retention.ms", std::to_string(d.log_retention_ms.load()), origin(d.retention_ms_origin.load()), false,
        "default retention.ms of topics that set none (--log-retention-ms)"},
-      {"log.retention.bytes", std::to_string(d.log_retention_bytes.load()), origin(d.retention_bytes_changed), false,
+      {"log.retention.bytes", std::to_string(d.log_retention_bytes.load()), origin(d.retention_bytes_origin.load()), false,
        "default retention.bytes of topics that set none (--log-retention-bytes)"},
       {"log.retention.check.interval.ms", std::to_string(c.log_retention_check_interval_ms),
        config_origin::static_broker, true, "how often retention runs (--log-retention-check-interval-ms)"},
@@ -127,13 +129,16 @@ std::optional<std::string> check_broker_config(const std::string& name, const st
 }
 
 void apply_broker_config(const serve_config& c, live_defaults& d, const std::string& name,
-                         const std::optional<std::string>& value) {
+                         const std::optional<std::string>& value, bool cluster_default) {
+  const auto origin = static_cast<int8_t>(!value          ? config_origin::static_broker
+                                          : cluster_default ? config_origin::dynamic_default_broker
+                                                            : config_origin::dynamic_broker);
   if (name == "log.retention.ms") {
     d.log_retention_ms = value ? *parse_long(*value) : c.log_retention_ms;
-    d.retention_ms_changed = value.has_value();
+    d.retention_ms_origin = origin;
   } else if (name == "log.retention.bytes") {
     d.log_retention_bytes = value ? *parse_long(*value) : c.log_retention_bytes;
-    d.retention_bytes_changed = value.has_value();
+    d.retention_bytes_origin = origin;
   }
 }
 

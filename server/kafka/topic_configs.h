@@ -22,14 +22,17 @@ struct live_defaults {
       : log_retention_ms(c.log_retention_ms), log_retention_bytes(c.log_retention_bytes) {}
   std::atomic<int64_t> log_retention_ms;
   std::atomic<int64_t> log_retention_bytes;
-  std::atomic<bool> retention_ms_changed{false};
-  std::atomic<bool> retention_bytes_changed{false};
+  // Where the live values come from: the flags, or a change over AlterConfigs for this broker
+  // (resource name "0") or for the cluster default (resource name "").
+  std::atomic<int8_t> retention_ms_origin{4};
+  std::atomic<int8_t> retention_bytes_origin{4};
 };
 
 // Where a value comes from, as DescribeConfigs v1+ reports it.
 enum class config_origin : int8_t {
-  topic = 1,           // DYNAMIC_TOPIC_CONFIG: set on the topic
-  dynamic_broker = 3,  // DYNAMIC_DEFAULT_BROKER_CONFIG: a broker default changed live
+  topic = 1,                   // DYNAMIC_TOPIC_CONFIG: set on the topic
+  dynamic_broker = 2,          // DYNAMIC_BROKER_CONFIG: changed live for this broker ("0")
+  dynamic_default_broker = 3,  // DYNAMIC_DEFAULT_BROKER_CONFIG: changed live for the cluster ("")
   static_broker = 4,   // STATIC_BROKER_CONFIG: kairo serve's flag or config file
   fixed = 5,           // DEFAULT_CONFIG: what kairo always does
 };
@@ -66,8 +69,9 @@ struct broker_config_value {
 std::vector<broker_config_value> broker_configs(const serve_config& c, const live_defaults& d);
 // Empty when name=value can be applied to the broker live; otherwise why not.
 std::optional<std::string> check_broker_config(const std::string& name, const std::optional<std::string>& value);
-// Applies a checked broker config (value nullopt: back to the static default).
+// Applies a checked broker config (value nullopt: back to the static default), for this broker
+// (`cluster_default` false: AlterConfigs named "0") or the cluster default (resource name "").
 void apply_broker_config(const serve_config& c, live_defaults& d, const std::string& name,
-                         const std::optional<std::string>& value);
+                         const std::optional<std::string>& value, bool cluster_default = false);
 
 }  // namespace server::kafka

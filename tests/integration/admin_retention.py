@@ -361,7 +361,7 @@ def time_retention(server, wire):
         a = admin(boot)
         entries = a.describe_configs([res])[res].result(timeout=15)
         check_eq(entries["log.retention.ms"].value, "1000", "the broker's log.retention.ms")
-        check_eq(entries["log.retention.ms"].source, cka.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value,
+        check_eq(entries["log.retention.ms"].source, cka.ConfigSource.DYNAMIC_BROKER_CONFIG.value,
                  "its source")
         wait_until(lambda: watermarks(boot, "aging", 0) == (100, 100), 20, what="the aged records to go")
         # The topic with its own retention.ms (60 s, set above) keeps its records.

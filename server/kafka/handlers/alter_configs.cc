@@ -23,18 +23,20 @@ struct refusal {
 // The requested changes of one resource, checked: AlterConfigs replaces every config of the
 // resource (what it leaves out goes back to its default), IncrementalAlterConfigs applies SET and
 // DELETE one by one (APPEND and SUBTRACT need list-valued configs, and kairo has none to change).
+// As Kafka: a key named twice, or a value missing where one is needed, refuses the resource
+// with INVALID_REQUEST before anything is applied.
 std::optional<refusal> changes_of(const protocol::alter_configs_request::resource& res, bool incremental,
                                   change_set& out) {
   for (const auto& e : res.configs) {
+    if (out.contains(e.name)) return refusal{error_code::invalid_request, "Error due to duplicate config keys"};
+    const bool deletes = incremental && e.operation == protocol::config_op_delete;
+    if (!e.value && !deletes) return refusal{error_code::invalid_request, "Null value not supported for : " + e.name};
     if (!incremental) {
       out[e.name] = e.value;
       continue;
     }
     switch (e.operation) {
-      case protocol::config_op_set:
-        if (!e.value) return refusal{error_code::invalid_config, "SET of " + e.name + " needs a value"};
-        out[e.name] = e.value;
-        break;
+      case protocol::config_op_set: out[e.name] = e.value; break;
       case protocol::config_op_delete: out[e.name] = std::nullopt; break;
       case protocol::config_op_append:
       case protocol::config_op_subtract:
@@ -52,6 +54,9 @@ boost::asio::awaitable<void> alter(request_context ctx, bool incremental) {
   auto& b = ctx.broker;
   protocol::alter_configs_response resp;
   resp.incremental = incremental;
+  // Kafka refuses every occurrence of a resource named more than once.
+  std::map<std::pair<int8_t, std::string>, int> seen;
+  for (const auto& res : req.resources) ++seen[{res.resource_type, res.resource_name}];
   for (const auto& res : req.resources) {
     auto& out = resp.responses.emplace_back();
     out.resource_type = res.resource_type;
@@ -60,6 +65,10 @@ boost::asio::awaitable<void> alter(request_context ctx, bool incremental) {
       out.error = e;
       out.error_message = std::move(why);
     };
+    if (seen[{res.resource_type, res.resource_name}] > 1) {
+      refuse(error_code::invalid_request, "Each resource must appear at most once.");
+      continue;
+    }
     change_set changes;
     if (auto r = changes_of(res, incremental, changes)) {
       refuse(r->error, r->message);
@@ -105,7 +114,8 @@ boost::asio::awaitable<void> alter(request_context ctx, bool incremental) {
         for (const char* live : {"log.retention.ms", "log.retention.bytes"})
           if (!changes.contains(live)) changes[live] = std::nullopt;
       }
-      for (const auto& [name, value] : changes) apply_broker_config(b.config, *b.defaults, name, value);
+      for (const auto& [name, value] : changes)
+        apply_broker_config(b.config, *b.defaults, name, value, res.resource_name.empty());
     } else {
       refuse(error_code::invalid_request, "kairo configures topic (2) and broker (4) resources only");
     }
