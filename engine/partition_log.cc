@@ -607,8 +607,8 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_
 
 partition_state partition_log::state() const {
   std::lock_guard lock(mu_);
-  return {log_start_offset_, high_watermark_,   last_stable_offset(),
-          next_offset_,      producers_.size(), producers_.open_txn_count()};
+  return {log_start_offset_, high_watermark_,   last_stable_offset(),        next_offset_,
+          producers_.size(), producers_.open_txn_count(), index_bytes_};
 }
 
 std::vector<producer_view> partition_log::producers() const {

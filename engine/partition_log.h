@@ -81,6 +81,7 @@ struct partition_state {
   int64_t next_offset = 0;         // assigned: includes batches still waiting for their sync
   size_t producers = 0;            // idempotent/transactional producers with state here
   size_t open_transactions = 0;
+  uint64_t size_bytes = 0;  // the batches from the log start on, as stored
 };
 
 struct partition_options {

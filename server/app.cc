@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <map>
 #include <thread>
 #include <tuple>
 #include <utility>  // before Boost.Asio: 1.74's awaitable.hpp uses std::exchange without it
@@ -49,6 +50,46 @@ void refresh_group_gauges(metrics::registry& probes, kafka::coordinator_service&
     rows.push_back({std::move(o.group), std::move(o.tp.topic), o.tp.partition, o.offset, st->high_watermark});
   }
   probe.refresh(stats, rows);
+}
+
+// The admin API's view of the consumer groups: state, members, and lag per committed partition.
+nlohmann::json groups_json(kafka::coordinator_service& coordinators, engine::log_manager& eng) {
+  struct row {
+    engine::group_overview overview;
+    size_t members = 0;
+  };
+  auto [groups, offsets] = coordinators.query([](const engine::group_coordinator& c, const engine::txn_coordinator&) {
+    std::vector<row> rows;
+    for (auto& g : c.list({})) {
+      const size_t members = c.describe(g.group_id).members.size();
+      rows.push_back({std::move(g), members});
+    }
+    return std::pair(std::move(rows), c.committed_offsets());
+  });
+  std::map<std::string, nlohmann::json> by_group;
+  for (const auto& r : groups)
+    by_group[r.overview.group_id] = {{"group_id", r.overview.group_id},
+                                     {"state", std::string(engine::to_string(r.overview.state))},
+                                     {"protocol_type", r.overview.protocol_type},
+                                     {"members", r.members},
+                                     {"lag", 0},
+                                     {"partitions", nlohmann::json::array()}};
+  for (const auto& o : offsets) {
+    auto it = by_group.find(o.group);
+    if (it == by_group.end()) continue;
+    auto st = eng.state_of(o.tp.topic, o.tp.partition);
+    if (!st) continue;
+    const int64_t lag = std::max<int64_t>(0, st->high_watermark - o.offset);
+    it->second["partitions"].push_back({{"topic", o.tp.topic},
+                                        {"partition", o.tp.partition},
+                                        {"committed", o.offset},
+                                        {"high_watermark", st->high_watermark},
+                                        {"lag", lag}});
+    it->second["lag"] = it->second["lag"].get<int64_t>() + lag;
+  }
+  nlohmann::json out = {{"groups", nlohmann::json::array()}};
+  for (auto& [id, g] : by_group) out["groups"].push_back(std::move(g));
+  return out;
 }
 
 // Every connection is a file descriptor: the soft limit (often 1024) would cap clients long
@@ -213,10 +254,20 @@ int run_serve(const serve_config& config) {
     probes.kafka.partial_frame_bytes.Set(static_cast<double>(frames.held()));
     probes.kafka.partial_frame_peak_bytes.Set(static_cast<double>(frames.peak()));
   };
-  admin::context admin_ctx{
-      probes, pipeline, eng, ready, config, std::chrono::steady_clock::now(), refresh_gauges, [&tuning] {
-        return tuning.status();
-      }};
+  admin::context admin_ctx{probes,
+                           pipeline,
+                           eng,
+                           ready,
+                           config,
+                           std::chrono::steady_clock::now(),
+                           refresh_gauges,
+                           [&tuning] { return tuning.status(); },
+                           [&] { return groups_json(coordinators, eng); },
+                           [&](const std::string& topic) {
+                             coordinators.run([topic](engine::group_coordinator& c, const engine::coordinator_time&) {
+                               c.topic_deleted(topic);
+                             });
+                           }};
   admin::http_server admin_http(control, admin_ctx);
   try {
     admin_http.start(config.admin_listen);

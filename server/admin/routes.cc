@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "engine/errc.h"
+#include "server/kafka/topic_configs.h"
+
 namespace server::admin {
 namespace {
 
@@ -85,6 +88,138 @@ response put_sync_delay(context& ctx, const std::string& body) {
   return as_json(200, delay_json(ctx.engine.sync_delay()));
 }
 
+std::string hex_id(const engine::topic_id& id) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (auto b : id) {
+    const auto v = static_cast<unsigned>(b);
+    out.push_back(digits[(v >> 4) & 0xf]);
+    out.push_back(digits[v & 0xf]);
+  }
+  return out;
+}
+
+json topic_json(const engine::log_manager& eng, const engine::topic_info& t) {
+  json parts = json::array();
+  uint64_t bytes = 0;
+  for (int32_t p = 0; p < t.partitions; ++p) {
+    auto st = eng.state_of(t.name, p);
+    if (!st) continue;
+    bytes += st->size_bytes;
+    parts.push_back({{"partition", p},
+                     {"log_start_offset", st->log_start_offset},
+                     {"high_watermark", st->high_watermark},
+                     {"last_stable_offset", st->last_stable_offset},
+                     {"size_bytes", st->size_bytes},
+                     {"producers", st->producers},
+                     {"open_transactions", st->open_transactions}});
+  }
+  json configs = json::object();
+  for (const auto& [k, v] : t.configs) configs[k] = v;
+  return {{"name", t.name}, {"id", hex_id(t.id)}, {"partitions", std::move(parts)}, {"size_bytes", bytes},
+          {"configs", std::move(configs)}};
+}
+
+response engine_error(const util::error& e) {
+  const auto& c = e.code();
+  int status = 500;
+  if (c == engine::errc::unknown_topic_or_partition) status = 404;
+  else if (c == engine::errc::topic_already_exists) status = 409;
+  else if (c == engine::errc::invalid_topic || c == engine::errc::invalid_partitions) status = 400;
+  return as_json(status, {{"error", e.message()}});
+}
+
+std::optional<json> parse_object(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+// Validated config changes, or the refusal: values must be strings kairo can apply.
+std::optional<response> read_configs(const context& ctx, const json& obj, engine::topic_configs& out) {
+  if (!obj.is_object()) return bad_request("configs", "must be an object of strings");
+  for (auto& [k, v] : obj.items()) {
+    if (!v.is_string()) return bad_request("configs." + k, "must be a string");
+    if (auto why = kafka::check_topic_config(ctx.config, k, v.get<std::string>())) return bad_request("configs." + k, *why);
+    out[k] = v.get<std::string>();
+  }
+  return std::nullopt;
+}
+
+response topics_route(context& ctx, std::string_view method, std::string_view rest, const std::string& body) {
+  auto& eng = ctx.engine;
+  if (rest.empty()) {
+    if (method == "GET") {
+      json all = json::array();
+      for (const auto& t : eng.list_topics()) all.push_back(topic_json(eng, t));
+      return as_json(200, {{"topics", std::move(all)}});
+    }
+    if (method != "POST") return text(405, "use GET or POST");
+    auto req = parse_object(body);
+    if (!req) return bad_request("(body)", "not a JSON object");
+    if (!req->contains("name") || !(*req)["name"].is_string()) return bad_request("name", "must be a string");
+    int32_t partitions = ctx.config.default_partitions;
+    if (req->contains("partitions")) {
+      auto& v = (*req)["partitions"];
+      if (!v.is_number_integer()) return bad_request("partitions", "must be a whole number");
+      partitions = v.get<int32_t>();
+    }
+    engine::topic_configs configs;
+    if (req->contains("configs"))
+      if (auto refused = read_configs(ctx, (*req)["configs"], configs)) return *refused;
+    auto made = eng.create_topic((*req)["name"].get<std::string>(), partitions, configs);
+    if (!made) return engine_error(made.error());
+    return as_json(201, topic_json(eng, *made));
+  }
+  const auto slash = rest.find('/');
+  const std::string name(rest.substr(0, slash));
+  const std::string_view sub = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  if (sub.empty()) {
+    if (method == "GET") {
+      auto t = eng.find_topic(name);
+      if (!t) return as_json(404, {{"error", "topic '" + name + "' does not exist"}});
+      return as_json(200, topic_json(eng, *t));
+    }
+    if (method != "DELETE") return text(405, "use GET or DELETE");
+    if (auto r = eng.delete_topic(name); !r) return engine_error(r.error());
+    if (ctx.topic_deleted) ctx.topic_deleted(name);
+    return as_json(200, {{"deleted", name}});
+  }
+  if (sub == "configs") {
+    if (method != "PUT" && method != "POST") return text(405, "use PUT");
+    auto req = parse_object(body);
+    if (!req) return bad_request("(body)", "not a JSON object");
+    auto t = eng.find_topic(name);
+    if (!t) return as_json(404, {{"error", "topic '" + name + "' does not exist"}});
+    engine::topic_configs next = t->configs;
+    engine::topic_configs set;
+    if (req->contains("set"))
+      if (auto refused = read_configs(ctx, (*req)["set"], set)) return *refused;
+    for (auto& [k, v] : set) next[k] = v;
+    if (req->contains("delete")) {
+      auto& d = (*req)["delete"];
+      if (!d.is_array()) return bad_request("delete", "must be an array of config names");
+      for (auto& k : d) {
+        if (!k.is_string()) return bad_request("delete", "must be an array of config names");
+        next.erase(k.get<std::string>());
+      }
+    }
+    auto r = eng.set_topic_configs(name, next);
+    if (!r) return engine_error(r.error());
+    return as_json(200, topic_json(eng, *r));
+  }
+  if (sub == "partitions") {
+    if (method != "POST" && method != "PUT") return text(405, "use POST");
+    auto req = parse_object(body);
+    if (!req || !req->contains("count") || !(*req)["count"].is_number_integer())
+      return bad_request("count", "must be a whole number: the new partition count");
+    auto r = eng.create_partitions(name, (*req)["count"].get<int32_t>());
+    if (!r) return engine_error(r.error());
+    return as_json(200, topic_json(eng, *r));
+  }
+  return text(404, "no such endpoint under /v1/topics/" + name + "; try configs or partitions");
+}
+
 }  // namespace
 
 json policy_json(const engine::produce_pipeline::state& s, const engine::simulated_sync_delay& delay) {
@@ -156,7 +291,20 @@ response route(context& ctx, std::string_view method, std::string_view target, c
     return text(405, "use GET or PUT");
   }
   if (path == "/v1/tuner" && ctx.tuner_status) return as_json(200, ctx.tuner_status());
-  return text(404, "no such endpoint; try /metrics, /healthz, /readyz, /v1/status, /v1/produce/policy");
+  if (path == "/v1/topics" || path.starts_with("/v1/topics/"))
+    return topics_route(ctx, method, path.size() > 10 ? path.substr(11) : std::string_view(), body);
+  if ((path == "/v1/groups" || path.starts_with("/v1/groups/")) && ctx.groups_status) {
+    if (method != "GET") return text(405, "use GET");
+    json all = ctx.groups_status();
+    if (path.size() <= 11) return as_json(200, all);
+    const std::string id(path.substr(11));
+    for (auto& g : all["groups"])
+      if (g["group_id"] == id) return as_json(200, g);
+    return as_json(404, {{"error", "group '" + id + "' does not exist"}});
+  }
+  return text(404,
+              "no such endpoint; try /metrics, /healthz, /readyz, /v1/status, /v1/produce/policy, /v1/tuner, "
+              "/v1/topics, /v1/groups");
 }
 
 }  // namespace server::admin

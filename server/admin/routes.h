@@ -9,6 +9,15 @@
 //   GET /v1/produce/policy     JSON: the active profile and policy
 //   PUT /v1/produce/policy     JSON body, e.g. {"profile":"balanced"} or {"min_batches":10,"linger_ms":5}
 //   GET/PUT /v1/experiment/sync-delay   EXPERIMENT ONLY: {"value":"hdd"} changes the simulated sync delay
+//   GET /v1/tuner              JSON: the tuner's signals, recent decisions and changes, each with its reason
+//   GET /v1/topics             JSON: every topic, its partitions (log start, high watermark, last stable
+//                              offset, bytes) and config overrides; GET /v1/topics/NAME: one
+//   POST /v1/topics            {"name":"t","partitions":3,"configs":{"retention.ms":"3600000"}}
+//   DELETE /v1/topics/NAME
+//   PUT /v1/topics/NAME/configs      {"set":{"retention.ms":"60000"},"delete":["retention.bytes"]}
+//   POST /v1/topics/NAME/partitions  {"count":6}
+//   GET /v1/groups             JSON: every group, its state, members and lag per partition;
+//                              GET /v1/groups/ID: one
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -33,6 +42,10 @@ struct context {
   std::chrono::steady_clock::time_point started;
   std::function<void()> refresh_gauges;          // mirrors live state into gauges before a scrape
   std::function<nlohmann::json()> tuner_status;  // empty until the tuner runs
+  // {"groups":[{"group_id","state","protocol_type","members","lag","partitions":[...]}]}
+  std::function<nlohmann::json()> groups_status;
+  // A topic was deleted through the admin API: its committed offsets go too.
+  std::function<void(const std::string&)> topic_deleted;
 };
 
 struct response {

@@ -384,3 +384,47 @@ TEST_CASE("the simulated sync delay is shown and changed through its JSON", "[se
   CHECK(f.call_json("PUT", "/v1/experiment/sync-delay", 200, R"({"value":"native"})").at("enabled") == false);
   CHECK(f.pipeline->current().changes == 0);  // the delay is not the batching policy
 }
+
+TEST_CASE("the topics endpoints list, create, alter, grow and delete topics", "[server][admin]") {
+  admin_fixture f;
+  std::string deleted;
+  f.ctx->topic_deleted = [&](const std::string& t) { deleted = t; };
+
+  auto made = f.call("POST", "/v1/topics", R"({"name":"orders","partitions":2,"configs":{"retention.ms":"60000"}})");
+  REQUIRE(made.status == 201);
+  auto t = json::parse(made.body);
+  CHECK(t["name"] == "orders");
+  CHECK(t["partitions"].size() == 2);
+  CHECK(t["configs"]["retention.ms"] == "60000");
+  CHECK(t["id"].get<std::string>().size() == 32);
+  CHECK(f.call("POST", "/v1/topics", R"({"name":"orders"})").status == 409);
+  CHECK(f.call("POST", "/v1/topics", R"({"name":"bad name"})").status == 400);
+  CHECK(f.call("POST", "/v1/topics", R"({"name":"x","configs":{"cleanup.policy":"compact"}})").status == 400);
+  CHECK_FALSE(f.eng->find_topic("x"));
+
+  REQUIRE(engine::test::produce_sync(*f.eng, "orders", 1, engine::test::make_batch({"a", "b", "c"})).r);
+  auto listed = json::parse(f.call("GET", "/v1/topics").body);
+  REQUIRE(listed["topics"].size() == 1);
+  const auto& p1 = listed["topics"][0]["partitions"][1];
+  CHECK(p1["high_watermark"] == 3);
+  CHECK(p1["log_start_offset"] == 0);
+  CHECK(p1["size_bytes"].get<uint64_t>() > 0);
+  CHECK(listed["topics"][0]["size_bytes"] == p1["size_bytes"]);
+
+  auto altered = f.call("PUT", "/v1/topics/orders/configs", R"({"set":{"retention.bytes":"1000"},"delete":["retention.ms"]})");
+  REQUIRE(altered.status == 200);
+  CHECK(json::parse(altered.body)["configs"] == json{{"retention.bytes", "1000"}});
+  CHECK(f.call("PUT", "/v1/topics/orders/configs", R"({"set":{"retention.ms":"soon"}})").status == 400);
+  CHECK(f.eng->find_topic("orders")->configs == engine::topic_configs{{"retention.bytes", "1000"}});
+
+  CHECK(f.call("POST", "/v1/topics/orders/partitions", R"({"count":4})").status == 200);
+  CHECK(f.eng->find_topic("orders")->partitions == 4);
+  CHECK(f.call("POST", "/v1/topics/orders/partitions", R"({"count":3})").status == 400);
+  CHECK(json::parse(f.call("GET", "/v1/topics/orders").body)["partitions"].size() == 4);
+  CHECK(f.call("GET", "/v1/topics/nope").status == 404);
+
+  CHECK(f.call("DELETE", "/v1/topics/orders").status == 200);
+  CHECK(deleted == "orders");
+  CHECK(f.call("DELETE", "/v1/topics/orders").status == 404);
+  CHECK(json::parse(f.call("GET", "/v1/topics").body)["topics"].empty());
+}
