@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/errc.h"
+#include "server/admin/live_page.h"
 #include "server/kafka/topic_configs.h"
 
 namespace server::admin {
@@ -235,6 +236,10 @@ json policy_json(const engine::produce_pipeline::state& s, const engine::simulat
 
 response route(context& ctx, std::string_view method, std::string_view target, const std::string& body) {
   auto path = target.substr(0, target.find('?'));
+  if (path == "/" || path == "/index.html") {
+    if (method != "GET" && method != "HEAD") return text(405, "use GET");
+    return {200, "text/html; charset=utf-8", live_page_html};
+  }
   if (path == "/healthz" || path == "/readyz") {
     // A failed log refuses every produce until a restart: not ready (take no producers) and
     // not healthy (someone has to act), with the cause and the remedy in the body.

@@ -2,6 +2,7 @@
 // The metrics/admin HTTP API, as a pure function from request to response so it can be tested
 // without sockets. Served by admin/http_server.h on --admin-listen.
 //
+//   GET /                      the live page (server/admin/live_page.html): charts and tables, polling the rest
 //   GET /metrics               Prometheus text format
 //   GET /healthz               200 while the process runs
 //   GET /readyz                200 once the WAL is recovered and the Kafka listener is open

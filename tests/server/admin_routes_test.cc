@@ -273,13 +273,21 @@ TEST_CASE("a bad policy body is refused with 400, names the field, and changes n
 TEST_CASE("unknown paths are 404 and wrong methods 405", "[server][admin]") {
   admin_fixture f;
   for (const char* path :
-       {"/", "/v1", "/v1/produce", "/v1/produce/policy/x", "/healthz/x", "/metrics2", "/V1/STATUS"}) {
+       {"/index", "/v1", "/v1/produce", "/v1/produce/policy/x", "/healthz/x", "/metrics2", "/V1/STATUS"}) {
     INFO(path);
     auto r = f.call("GET", path);
     CHECK(r.status == 404);
     CHECK(r.body.find("no such endpoint") != std::string::npos);
     CHECK(r.body.find("/v1/produce/policy") != std::string::npos);  // where to look instead
   }
+  // The live page is the root, self-contained: no script or style comes from elsewhere.
+  auto page = f.call("GET", "/");
+  CHECK(page.status == 200);
+  CHECK(page.content_type == "text/html; charset=utf-8");
+  CHECK(page.body.find("<canvas") != std::string::npos);
+  CHECK(page.body.find("src=\"http") == std::string::npos);
+  CHECK(page.body.find("href=\"http") == std::string::npos);
+  CHECK(f.call("POST", "/").status == 405);
   auto policy = f.call("DELETE", "/v1/produce/policy");
   CHECK(policy.status == 405);
   CHECK(policy.body.find("use GET or PUT") != std::string::npos);
