@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every Debian package kairo needs to build, test, benchmark and plot, and the npm
-# packages of the Node.js integration tests.
+# packages of the Node.js integration tests. chromium: the live admin page's test renders it headless.
 # Idempotent: packages already present are left alone; apt-get runs only when something is missing.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev
   kcat python3 python3-kafka python3-confluent-kafka
   prometheus gnuplot-nox curl procps
+  chromium
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
 )
 
