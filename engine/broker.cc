@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <limits>
-#include <stdexcept>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "engine/errc.h"
@@ -115,7 +115,8 @@ result<void> log_manager::replay(const internal_record_fn& internal) {
         // Complete: the copies are the partition's log from here on.
         auto& p = it->second;
         const auto& copies = rel->second.copies;
-        p->reset_for_relocation(rel->second.range.log_start, split_batches(copies.front().payload)->front().header.base_offset);
+        p->reset_for_relocation(rel->second.range.log_start,
+                                split_batches(copies.front().payload)->front().header.base_offset);
         for (const auto& c : copies)
           p->recover(*split_batches(c.payload), c.payload, c.pos, static_cast<uint32_t>(c.payload.size()));
         ++relocations;
@@ -261,7 +262,8 @@ result<topic_info> log_manager::create_partitions(std::string_view name, int32_t
   if (!old) return fail(errc::unknown_topic_or_partition);
   if (count <= old->info.partitions || count > max_partitions_per_topic) return fail(errc::invalid_partitions);
   topic_catalog next = catalog_;
-  auto rec = std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
+  auto rec =
+      std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
   if (rec == next.topics.end()) return fail(errc::unknown_topic_or_partition);
   const auto added = static_cast<uint32_t>(count - old->info.partitions);
   if (static_cast<uint64_t>(next.next_stream) + added > first_internal_stream) return fail(errc::invalid_partitions);
@@ -282,7 +284,8 @@ result<topic_info> log_manager::set_topic_configs(std::string_view name, topic_c
   auto old = find_entry(name);
   if (!old) return fail(errc::unknown_topic_or_partition);
   topic_catalog next = catalog_;
-  auto rec = std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
+  auto rec =
+      std::find_if(next.topics.begin(), next.topics.end(), [&](const topic_record& t) { return t.name == name; });
   if (rec == next.topics.end()) return fail(errc::unknown_topic_or_partition);
   rec->configs = configs;
   auto entry = std::make_shared<topic_entry>(*old);
@@ -373,7 +376,7 @@ result<log_manager::retention_report> log_manager::enforce_retention(
     out.bytes_removed = *removed;
     out.segments_removed = segments.size() - wal_->segments().size();
     log().debug("retention: removed {} WAL segment(s), {:.1f} MiB", out.segments_removed,
-               static_cast<double>(*removed) / 1048576.0);
+                static_cast<double>(*removed) / 1048576.0);
   }
   for (const auto& s : wal_->segments()) out.wal_bytes += s.bytes;
   return out;

@@ -242,7 +242,7 @@ class log_manager {
  private:
   struct topic_entry {
     topic_info info;
-    uint32_t max_message_bytes = 0;  // the topic's max.message.bytes, else the broker's
+    uint32_t max_message_bytes = 0;                          // the topic's max.message.bytes, else the broker's
     std::vector<std::shared_ptr<partition_log>> partitions;  // index = partition id
   };
   struct name_hash {
@@ -262,8 +262,7 @@ class log_manager {
   // Writes a log start record to every partition in `parts` (-1 each: restate; else the offset)
   // and waits for all of them.
   // Retention's copy forward: the partitions pinning old segments, when that pays (broker.cc).
-  result<void> relocate_pinning(const std::vector<std::shared_ptr<const topic_entry>>& entries,
-                                retention_report& out);
+  result<void> relocate_pinning(const std::vector<std::shared_ptr<const topic_entry>>& entries, retention_report& out);
   result<void> write_log_starts(const std::vector<std::pair<std::shared_ptr<partition_log>, int64_t>>& parts);
   std::mutex retention_mu_;  // one retention pass at a time
   partition_options partition_opts() const { return {cfg_.producer_id_expiration_ms, cfg_.now_ms}; }

@@ -254,8 +254,7 @@ void partition_log::relocate(wal::write_ahead_log& wal, std::function<void(const
     ++queued_count;
     for (const auto& c : copies) {
       const int64_t base = c.original.base_offset;
-      auto q2 = wal.append(stream_, wal_type_record_batch,
-                           wal::payload{c.bytes, std::span<const std::byte>(*c.bytes)},
+      auto q2 = wal.append(stream_, wal_type_record_batch, wal::payload{c.bytes, std::span<const std::byte>(*c.bytes)},
                            [finish_one, base](const wal::result<wal::appended>& r) {
                              if (!r) return finish_one(std::nullopt, from_wal_error(r.error()));
                              finish_one(std::make_pair(base, *r), util::error());
@@ -607,8 +606,8 @@ offset_at_time partition_log::offset_for_timestamp(int64_t timestamp, bool read_
 
 partition_state partition_log::state() const {
   std::lock_guard lock(mu_);
-  return {log_start_offset_, high_watermark_,   last_stable_offset(),        next_offset_,
-          producers_.size(), producers_.open_txn_count(), index_bytes_};
+  return {log_start_offset_,           high_watermark_, last_stable_offset(), next_offset_, producers_.size(),
+          producers_.open_txn_count(), index_bytes_};
 }
 
 std::vector<producer_view> partition_log::producers() const {

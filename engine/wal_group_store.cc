@@ -13,14 +13,15 @@ void wal_group_store::persist(group_record r, done_fn done) {
   const uint8_t type = encoded.first;
   auto payload = std::move(encoded.second);
   gate_.submit([this, type, payload = std::move(payload), done = std::move(done)]() mutable {
-    engine_->append_internal(group_records::stream, type, std::move(payload),
-                             [post = post_, clock = clock_, gate = &gate_, done = std::move(done)](std::error_code ec) mutable {
-                               // Never inline into the coordinator: always through its executor.
-                               post([clock, gate, done = std::move(done), ec] {
-                                 done(ec, clock());
-                                 gate->finished();
-                               });
-                             });
+    engine_->append_internal(
+        group_records::stream, type, std::move(payload),
+        [post = post_, clock = clock_, gate = &gate_, done = std::move(done)](std::error_code ec) mutable {
+          // Never inline into the coordinator: always through its executor.
+          post([clock, gate, done = std::move(done), ec] {
+            done(ec, clock());
+            gate->finished();
+          });
+        });
   });
 }
 

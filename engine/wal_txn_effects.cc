@@ -15,13 +15,14 @@ void wal_txn_effects::persist(txn_record r, done_fn done) {
   const uint8_t type = encoded.first;
   auto payload = std::move(encoded.second);
   gate_.submit([this, type, payload = std::move(payload), done = std::move(done)]() mutable {
-    engine_->append_internal(txn_records::stream, type, std::move(payload),
-                             [post = post_, clock = clock_, gate = &gate_, done = std::move(done)](std::error_code ec) mutable {
-                               post([clock, gate, done = std::move(done), ec] {
-                                 done(ec, clock());
-                                 gate->finished();
-                               });
-                             });
+    engine_->append_internal(
+        txn_records::stream, type, std::move(payload),
+        [post = post_, clock = clock_, gate = &gate_, done = std::move(done)](std::error_code ec) mutable {
+          post([clock, gate, done = std::move(done), ec] {
+            done(ec, clock());
+            gate->finished();
+          });
+        });
   });
 }
 

@@ -127,8 +127,8 @@ http_answer call(const std::string& admin, http::verb method, const std::string&
 json expect_ok(const http_answer& a) {
   if (a.status >= 200 && a.status < 300) return a.body;
   std::string why = a.body.is_object() && a.body.contains("error") ? a.body["error"].get<std::string>()
-                    : a.body.is_string()                             ? a.body.get<std::string>()
-                                                                     : a.body.dump();
+                    : a.body.is_string()                           ? a.body.get<std::string>()
+                                                                   : a.body.dump();
   while (!why.empty() && why.back() == '\n') why.pop_back();
   throw refused("the server refused (HTTP " + std::to_string(a.status) + "): " + why);
 }
@@ -338,8 +338,8 @@ int run_groups_command(int argc, char** argv) {
       if (a.json) return print_json(j), 0;
       std::vector<std::vector<std::string>> rows;
       for (const auto& g : j["groups"])
-        rows.push_back({cell(g["group_id"]), cell(g["state"]), cell(g["protocol_type"]), cell(g["members"]),
-                        cell(g["lag"])});
+        rows.push_back(
+            {cell(g["group_id"]), cell(g["state"]), cell(g["protocol_type"]), cell(g["members"]), cell(g["lag"])});
       print_table({"GROUP", "STATE", "PROTOCOL TYPE", "MEMBERS", "LAG"}, rows);
       return 0;
     }
@@ -347,7 +347,8 @@ int run_groups_command(int argc, char** argv) {
       if (what == "describe") need(a, 2, groups_help);
       else if (a.positional.size() > 2) need(a, 2, groups_help);
       json groups = json::array();
-      if (a.positional.size() == 2) groups.push_back(expect_ok(call(a.admin, http::verb::get, "/v1/groups/" + a.positional[1])));
+      if (a.positional.size() == 2)
+        groups.push_back(expect_ok(call(a.admin, http::verb::get, "/v1/groups/" + a.positional[1])));
       else groups = expect_ok(call(a.admin, http::verb::get, "/v1/groups"))["groups"];
       if (a.json) return print_json(a.positional.size() == 2 ? groups[0] : json{{"groups", groups}}), 0;
       std::vector<std::vector<std::string>> rows;
@@ -399,7 +400,8 @@ int run_policy_command(int argc, char** argv) {
           throw std::invalid_argument("--linger-ms takes a number of milliseconds, not '" + *l + "'");
         }
       }
-      if (body.empty()) throw std::invalid_argument(std::string("pin needs a profile or --min-batches\n") + policy_help);
+      if (body.empty())
+        throw std::invalid_argument(std::string("pin needs a profile or --min-batches\n") + policy_help);
       j = expect_ok(call(a.admin, http::verb::put, "/v1/produce/policy", &body));
     } else {
       throw std::invalid_argument("unknown policy command '" + what + "'\n" + policy_help);

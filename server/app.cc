@@ -23,8 +23,8 @@
 #include "server/kafka/broker_context.h"
 #include "server/kafka/server.h"
 #include "server/metrics.h"
-#include "server/service.h"
 #include "server/retention.h"
+#include "server/service.h"
 #include "server/tuning.h"
 
 namespace asio = boost::asio;
@@ -230,7 +230,8 @@ int run_serve(const serve_config& config) {
   // requests; the coordinators take in what they were handed (so their writes are queued); every
   // queued sync finishes and is answered (group commits included, then parked JoinGroup/SyncGroup
   // get NOT_COORDINATOR); then connections close and the threads end.
-  retention_task retention(eng, defaults, coordinators, std::chrono::milliseconds(config.log_retention_check_interval_ms));
+  retention_task retention(eng, defaults, coordinators,
+                           std::chrono::milliseconds(config.log_retention_check_interval_ms));
   retention.start();
   auto shut_down = [&] {
     retention.stop();

@@ -264,12 +264,12 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
                                                          "--transactional-id-expiration-ms", 365ll * 86'400'000));
   c.producer_id_expiration_ms =
       parse_positive<int64_t>(get("producer-id-expiration-ms"), "--producer-id-expiration-ms", 365ll * 86'400'000);
-  c.log_retention_ms = parse_whole<int64_t>(get("log-retention-ms"), "--log-retention-ms", -1,
-                                            std::numeric_limits<int64_t>::max());
+  c.log_retention_ms =
+      parse_whole<int64_t>(get("log-retention-ms"), "--log-retention-ms", -1, std::numeric_limits<int64_t>::max());
   c.log_retention_bytes = parse_whole<int64_t>(get("log-retention-bytes"), "--log-retention-bytes", -1,
                                                std::numeric_limits<int64_t>::max());
-  c.log_retention_check_interval_ms = parse_positive<int64_t>(get("log-retention-check-interval-ms"),
-                                                              "--log-retention-check-interval-ms", 86'400'000);
+  c.log_retention_check_interval_ms =
+      parse_positive<int64_t>(get("log-retention-check-interval-ms"), "--log-retention-check-interval-ms", 86'400'000);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
   return c;
 }

@@ -56,8 +56,8 @@ struct serve_config {
   engine::txn_config txns;
   int64_t producer_id_expiration_ms = 86'400'000;
   // Retention: broker defaults for topics that set no retention.ms / retention.bytes (-1: keep).
-  int64_t log_retention_ms = 604'800'000;  // log.retention.ms, 7 days
-  int64_t log_retention_bytes = -1;        // log.retention.bytes
+  int64_t log_retention_ms = 604'800'000;             // log.retention.ms, 7 days
+  int64_t log_retention_bytes = -1;                   // log.retention.bytes
   int64_t log_retention_check_interval_ms = 300'000;  // log.retention.check.interval.ms
 
   // The profile's policy with the explicit knobs applied; `custom` when any knob is given.

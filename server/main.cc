@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     auto cfg = server::parse_serve_args(n, args);
     return cfg ? server::run_serve(*cfg) : 0;
   };
-  return util::run_commands(argc, argv, "kairo", "0.1.0", usage, {{"serve", serve},
+  return util::run_commands(argc, argv, "kairo", "0.1.0", usage,
+                            {{"serve", serve},
                              {"topics", server::run_topics_command},
                              {"groups", server::run_groups_command},
                              {"policy", server::run_policy_command},

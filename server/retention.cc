@@ -26,9 +26,9 @@ void retention_task::stop() {
 }
 
 engine::result<engine::log_manager::retention_report> retention_task::run_once() {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto r = engine_.enforce_retention(
       now_ms, [this](const engine::topic_info& t) { return kafka::retention_of(defaults_, t.configs); },
       [this] { return coordinators_.restate(std::chrono::seconds(30)); });
@@ -56,8 +56,7 @@ void retention_task::run() {
       if (cv_.wait_for(lock, every_, [this] { return stop_; })) return;
     }
     auto r = run_once();
-    if (!r && r.error() != engine::errc::shutting_down)
-      spdlog::warn("retention pass failed: {}", r.error().message());
+    if (!r && r.error() != engine::errc::shutting_down) spdlog::warn("retention pass failed: {}", r.error().message());
     else if (r && (r->partitions_moved || r->segments_removed || r->partitions_relocated))
       spdlog::info(
           "retention: {} partition log start(s) moved, {} partition(s) copied forward ({:.1f} MiB), {} segment(s) "

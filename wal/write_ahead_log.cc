@@ -680,8 +680,8 @@ result<uint64_t> write_ahead_log::remove_segments_before(uint64_t lsn) {
     if (auto r = fs_->remove(victim.path); !r)
       return fail(errc::io_error, "removing segment " + victim.path + ": " + r.error().message());
     if (auto r = fs_->sync_dir(opts_.dir); !r)
-      return fail(errc::io_error, "syncing " + opts_.dir + " after removing " + victim.path + ": " +
-                                      r.error().message());
+      return fail(errc::io_error,
+                  "syncing " + opts_.dir + " after removing " + victim.path + ": " + r.error().message());
     removed += bytes;
   }
   return removed;

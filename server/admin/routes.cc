@@ -117,7 +117,10 @@ json topic_json(const engine::log_manager& eng, const engine::topic_info& t) {
   }
   json configs = json::object();
   for (const auto& [k, v] : t.configs) configs[k] = v;
-  return {{"name", t.name}, {"id", hex_id(t.id)}, {"partitions", std::move(parts)}, {"size_bytes", bytes},
+  return {{"name", t.name},
+          {"id", hex_id(t.id)},
+          {"partitions", std::move(parts)},
+          {"size_bytes", bytes},
           {"configs", std::move(configs)}};
 }
 
@@ -141,7 +144,8 @@ std::optional<response> read_configs(const context& ctx, const json& obj, engine
   if (!obj.is_object()) return bad_request("configs", "must be an object of strings");
   for (auto& [k, v] : obj.items()) {
     if (!v.is_string()) return bad_request("configs." + k, "must be a string");
-    if (auto why = kafka::check_topic_config(ctx.config, k, v.get<std::string>())) return bad_request("configs." + k, *why);
+    if (auto why = kafka::check_topic_config(ctx.config, k, v.get<std::string>()))
+      return bad_request("configs." + k, *why);
     out[k] = v.get<std::string>();
   }
   return std::nullopt;

@@ -94,8 +94,10 @@ engine::result<void> coordinator_service::restate(std::chrono::milliseconds time
   asio::post(ctx_, [this, p] {
     gate_.restate([this, p] {
       std::vector<std::pair<uint32_t, std::pair<uint8_t, std::vector<std::byte>>>> records;
-      for (const auto& r : groups_->restatement()) records.emplace_back(engine::group_stream, engine::group_records::encode(r));
-      for (const auto& r : txns_->restatement()) records.emplace_back(engine::txn_stream, engine::txn_records::encode(r));
+      for (const auto& r : groups_->restatement())
+        records.emplace_back(engine::group_stream, engine::group_records::encode(r));
+      for (const auto& r : txns_->restatement())
+        records.emplace_back(engine::txn_stream, engine::txn_records::encode(r));
       if (records.empty()) return p->done.set_value({});
       p->left = records.size();
       // Straight to the WAL, not through the stores: the gate holds later writes back until
@@ -111,8 +113,8 @@ engine::result<void> coordinator_service::restate(std::chrono::milliseconds time
     rearm();
   });
   if (outcome.wait_for(timeout) != std::future_status::ready)
-    return engine::fail(engine::errc::busy, "restating the coordinators' state took over " +
-                                                             std::to_string(timeout.count()) + " ms");
+    return engine::fail(engine::errc::busy,
+                        "restating the coordinators' state took over " + std::to_string(timeout.count()) + " ms");
   if (auto ec = outcome.get())
     return engine::fail(engine::errc::storage_error, "restating the coordinators' state failed: " + ec.message());
   return {};

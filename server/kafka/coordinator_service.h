@@ -87,7 +87,7 @@ class coordinator_service {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer timer_;
   std::optional<std::chrono::steady_clock::time_point> armed_;  // when timer_ fires next
-  engine::internal_gate gate_;  // coordinators' thread
+  engine::internal_gate gate_;                                  // coordinators' thread
   std::unique_ptr<engine::wal_group_store> store_;
   std::unique_ptr<engine::group_coordinator> groups_;
   std::unique_ptr<engine::wal_txn_effects> effects_;

@@ -46,8 +46,7 @@ std::vector<topic_config_value> effective_topic_configs(const serve_config& c, c
                       const std::string& doc) {
     if (auto it = topic.find(name); it != topic.end())
       out.push_back({name, it->second, config_origin::topic, false, doc});
-    else
-      out.push_back({name, broker_value, broker_origin, false, doc});
+    else out.push_back({name, broker_value, broker_origin, false, doc});
   };
   settable("cleanup.policy", "delete", config_origin::fixed,
            "delete: old records go by retention (kairo never compacts)");
@@ -100,8 +99,8 @@ std::vector<broker_config_value> broker_configs(const serve_config& c, const liv
   return {
       {"log.retention.ms", std::to_string(d.log_retention_ms.load()), origin(d.retention_ms_origin.load()), false,
        "default retention.ms of topics that set none (--log-retention-ms)"},
-      {"log.retention.bytes", std::to_string(d.log_retention_bytes.load()), origin(d.retention_bytes_origin.load()), false,
-       "default retention.bytes of topics that set none (--log-retention-bytes)"},
+      {"log.retention.bytes", std::to_string(d.log_retention_bytes.load()), origin(d.retention_bytes_origin.load()),
+       false, "default retention.bytes of topics that set none (--log-retention-bytes)"},
       {"log.retention.check.interval.ms", std::to_string(c.log_retention_check_interval_ms),
        config_origin::static_broker, true, "how often retention runs (--log-retention-check-interval-ms)"},
       {"num.partitions", std::to_string(c.default_partitions), config_origin::static_broker, true,
@@ -130,7 +129,7 @@ std::optional<std::string> check_broker_config(const std::string& name, const st
 
 void apply_broker_config(const serve_config& c, live_defaults& d, const std::string& name,
                          const std::optional<std::string>& value, bool cluster_default) {
-  const auto origin = static_cast<int8_t>(!value          ? config_origin::static_broker
+  const auto origin = static_cast<int8_t>(!value            ? config_origin::static_broker
                                           : cluster_default ? config_origin::dynamic_default_broker
                                                             : config_origin::dynamic_broker);
   if (name == "log.retention.ms") {

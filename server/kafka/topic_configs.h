@@ -33,8 +33,8 @@ enum class config_origin : int8_t {
   topic = 1,                   // DYNAMIC_TOPIC_CONFIG: set on the topic
   dynamic_broker = 2,          // DYNAMIC_BROKER_CONFIG: changed live for this broker ("0")
   dynamic_default_broker = 3,  // DYNAMIC_DEFAULT_BROKER_CONFIG: changed live for the cluster ("")
-  static_broker = 4,   // STATIC_BROKER_CONFIG: kairo serve's flag or config file
-  fixed = 5,           // DEFAULT_CONFIG: what kairo always does
+  static_broker = 4,           // STATIC_BROKER_CONFIG: kairo serve's flag or config file
+  fixed = 5,                   // DEFAULT_CONFIG: what kairo always does
 };
 
 struct topic_config_value {

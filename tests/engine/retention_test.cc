@@ -47,7 +47,8 @@ result<int64_t> delete_records_sync(log_manager& m, const std::string& topic, in
 void fill(log_manager& m, const std::string& topic, int32_t partition, int count, size_t bytes, int64_t timestamp) {
   batch_options o;
   o.base_timestamp = timestamp;
-  for (int i = 0; i < count; ++i) REQUIRE(produce_sync(m, topic, partition, make_batch({std::string(bytes, 'x')}, o)).r);
+  for (int i = 0; i < count; ++i)
+    REQUIRE(produce_sync(m, topic, partition, make_batch({std::string(bytes, 'x')}, o)).r);
 }
 
 uint64_t wal_bytes(const log_manager& m) {
@@ -60,8 +61,7 @@ log_manager::retention_policy keep_for(int64_t ms, int64_t bytes = -1) { return 
 
 }  // namespace
 
-TEST_CASE("DeleteRecords moves the log start durably, and fetches below it are out of range",
-          "[engine][retention]") {
+TEST_CASE("DeleteRecords moves the log start durably, and fetches below it are out of range", "[engine][retention]") {
   auto fs = std::make_shared<wal::mem_file_system>();
   {
     auto m = open_mem(fs);
@@ -119,8 +119,7 @@ TEST_CASE("a DeleteRecords whose record never became durable moves nothing", "[e
   CHECK(fetch_all(*m, "t", 0).size() == 5);
 }
 
-TEST_CASE("time retention moves the log start past old batches and removes their segments",
-          "[engine][retention]") {
+TEST_CASE("time retention moves the log start past old batches and removes their segments", "[engine][retention]") {
   auto fs = std::make_shared<wal::mem_file_system>();
   int64_t start = 0;
   {
@@ -177,8 +176,8 @@ TEST_CASE("retention that empties a partition keeps its offsets going after a re
     REQUIRE(m->create_topic("other", 1));
     fill(*m, "t", 0, 200, 1000, now - 3 * day);
     fill(*m, "other", 0, 200, 1000, now);  // the later segments, which stay
-    auto r = m->enforce_retention(
-        now, [](const topic_info& t) { return t.name == "t" ? keep_for(day) : keep_for(-1); }, {});
+    auto r =
+        m->enforce_retention(now, [](const topic_info& t) { return t.name == "t" ? keep_for(day) : keep_for(-1); }, {});
     REQUIRE(r);
     CHECK(r->segments_removed > 0);
     auto s = m->state_of("t", 0);
@@ -371,8 +370,7 @@ TEST_CASE("a deleted topic's segments are reclaimed", "[engine][retention]") {
   CHECK(m->state_of("stays", 0)->log_start_offset == 0);
 }
 
-TEST_CASE("internal records in removed segments are restated first, or nothing is removed",
-          "[engine][retention]") {
+TEST_CASE("internal records in removed segments are restated first, or nothing is removed", "[engine][retention]") {
   auto fs = std::make_shared<wal::mem_file_system>();
   const auto append_sync = [](log_manager& m, std::string text) {
     std::promise<std::error_code> p;
@@ -458,8 +456,7 @@ TEST_CASE("CreatePartitions and topic configs survive restarts", "[engine][reten
   CHECK(produce_sync(*m, "u", 0, make_batch({std::string(500, 'x')})).r);
 }
 
-TEST_CASE("the internal gate holds writes behind a restatement until those in flight finish",
-          "[engine][retention]") {
+TEST_CASE("the internal gate holds writes behind a restatement until those in flight finish", "[engine][retention]") {
   internal_gate g;
   std::vector<std::string> order;
   g.submit([&] { order.push_back("w1"); });
@@ -467,7 +464,7 @@ TEST_CASE("the internal gate holds writes behind a restatement until those in fl
   CHECK(g.in_flight() == 2);
   g.restate([&] { order.push_back("restate"); });
   CHECK(order == std::vector<std::string>{"w1", "w2"});  // waits for both
-  g.submit([&] { order.push_back("w3"); });               // held behind it
+  g.submit([&] { order.push_back("w3"); });              // held behind it
   CHECK(g.held() == 1);
   g.finished();
   CHECK(order.size() == 2);

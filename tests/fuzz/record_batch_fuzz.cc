@@ -17,8 +17,8 @@
 // rewriting base offsets (what the broker does in place) keeps the set valid.
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <cstdlib>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>

@@ -419,7 +419,8 @@ TEST_CASE("the topics endpoints list, create, alter, grow and delete topics", "[
   CHECK(p1["size_bytes"].get<uint64_t>() > 0);
   CHECK(listed["topics"][0]["size_bytes"] == p1["size_bytes"]);
 
-  auto altered = f.call("PUT", "/v1/topics/orders/configs", R"({"set":{"retention.bytes":"1000"},"delete":["retention.ms"]})");
+  auto altered =
+      f.call("PUT", "/v1/topics/orders/configs", R"({"set":{"retention.bytes":"1000"},"delete":["retention.ms"]})");
   REQUIRE(altered.status == 200);
   CHECK(json::parse(altered.body)["configs"] == json{{"retention.bytes", "1000"}});
   CHECK(f.call("PUT", "/v1/topics/orders/configs", R"({"set":{"retention.ms":"soon"}})").status == 400);

@@ -42,8 +42,7 @@ std::optional<refusal> changes_of(const protocol::alter_configs_request::resourc
       case protocol::config_op_subtract:
         return refusal{error_code::invalid_config,
                        "APPEND and SUBTRACT need a list config; " + e.name + " is not one kairo can change that way"};
-      default:
-        return refusal{error_code::invalid_request, "unknown config operation " + std::to_string(e.operation)};
+      default: return refusal{error_code::invalid_request, "unknown config operation " + std::to_string(e.operation)};
     }
   }
   return std::nullopt;

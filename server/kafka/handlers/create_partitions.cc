@@ -42,9 +42,8 @@ boost::asio::awaitable<void> handle_create_partitions(request_context ctx) {
         for (auto id : a)
           if (id != b.node_id) bad = true;
       if (bad) {
-        refuse(error_code::invalid_replica_assignment,
-               "give one assignment per new partition, naming only broker " + std::to_string(b.node_id) +
-                   " (kairo is a single node)");
+        refuse(error_code::invalid_replica_assignment, "give one assignment per new partition, naming only broker " +
+                                                           std::to_string(b.node_id) + " (kairo is a single node)");
         continue;
       }
     }

@@ -23,7 +23,8 @@ boost::asio::awaitable<void> handle_delete_records(request_context ctx) {
     auto& out = st->resp.topics.emplace_back();
     out.name = t.name;
     out.partitions.resize(t.partitions.size());
-    for (size_t i = 0; i < t.partitions.size(); ++i) out.partitions[i].partition_index = t.partitions[i].partition_index;
+    for (size_t i = 0; i < t.partitions.size(); ++i)
+      out.partitions[i].partition_index = t.partitions[i].partition_index;
   }
   st->left += [&] {
     size_t n = 0;
