@@ -1,6 +1,9 @@
 #include "server/admin/routes.h"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
 
 #include "engine/errc.h"
 #include "server/admin/live_page.h"
@@ -124,13 +127,29 @@ json topic_json(const engine::log_manager& eng, const engine::topic_info& t) {
           {"configs", std::move(configs)}};
 }
 
-response engine_error(const util::error& e) {
+// The engine's refusal as a status: 404 no such topic, 409 it exists, 400 (naming `field`, as
+// every 400 does) a bad name or partition count, 500 anything else (a failed log).
+response engine_error(const util::error& e, const std::string& field) {
   const auto& c = e.code();
+  if (c == engine::errc::invalid_topic || c == engine::errc::invalid_partitions) return bad_request(field, e.message());
   int status = 500;
   if (c == engine::errc::unknown_topic_or_partition) status = 404;
   else if (c == engine::errc::topic_already_exists) status = 409;
-  else if (c == engine::errc::invalid_topic || c == engine::errc::invalid_partitions) status = 400;
   return as_json(status, {{"error", e.message()}});
+}
+
+// A JSON whole number that fits a partition count, or nothing (a value past int32 is refused
+// rather than wrapped around).
+std::optional<int32_t> partition_count(const json& v) {
+  if (!v.is_number_integer()) return std::nullopt;
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return std::nullopt;
+    return static_cast<int32_t>(u);
+  }
+  const auto i = v.get<int64_t>();
+  if (i < std::numeric_limits<int32_t>::min() || i > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  return static_cast<int32_t>(i);
 }
 
 std::optional<json> parse_object(const std::string& body) {
@@ -165,15 +184,17 @@ response topics_route(context& ctx, std::string_view method, std::string_view re
     if (!req->contains("name") || !(*req)["name"].is_string()) return bad_request("name", "must be a string");
     int32_t partitions = ctx.config.default_partitions;
     if (req->contains("partitions")) {
-      auto& v = (*req)["partitions"];
-      if (!v.is_number_integer()) return bad_request("partitions", "must be a whole number");
-      partitions = v.get<int32_t>();
+      auto n = partition_count((*req)["partitions"]);
+      if (!n) return bad_request("partitions", "must be a whole number");
+      partitions = *n;
     }
     engine::topic_configs configs;
     if (req->contains("configs"))
       if (auto refused = read_configs(ctx, (*req)["configs"], configs)) return *refused;
     auto made = eng.create_topic((*req)["name"].get<std::string>(), partitions, configs);
-    if (!made) return engine_error(made.error());
+    if (!made)
+      return engine_error(made.error(),
+                          made.error().code() == engine::errc::invalid_partitions ? "partitions" : "name");
     return as_json(201, topic_json(eng, *made));
   }
   const auto slash = rest.find('/');
@@ -186,7 +207,7 @@ response topics_route(context& ctx, std::string_view method, std::string_view re
       return as_json(200, topic_json(eng, *t));
     }
     if (method != "DELETE") return text(405, "use GET or DELETE");
-    if (auto r = eng.delete_topic(name); !r) return engine_error(r.error());
+    if (auto r = eng.delete_topic(name); !r) return engine_error(r.error(), "name");
     if (ctx.topic_deleted) ctx.topic_deleted(name);
     return as_json(200, {{"deleted", name}});
   }
@@ -210,16 +231,16 @@ response topics_route(context& ctx, std::string_view method, std::string_view re
       }
     }
     auto r = eng.set_topic_configs(name, next);
-    if (!r) return engine_error(r.error());
+    if (!r) return engine_error(r.error(), "configs");
     return as_json(200, topic_json(eng, *r));
   }
   if (sub == "partitions") {
     if (method != "POST" && method != "PUT") return text(405, "use POST");
     auto req = parse_object(body);
-    if (!req || !req->contains("count") || !(*req)["count"].is_number_integer())
-      return bad_request("count", "must be a whole number: the new partition count");
-    auto r = eng.create_partitions(name, (*req)["count"].get<int32_t>());
-    if (!r) return engine_error(r.error());
+    const auto count = req && req->contains("count") ? partition_count((*req)["count"]) : std::nullopt;
+    if (!count) return bad_request("count", "must be a whole number: the new partition count");
+    auto r = eng.create_partitions(name, *count);
+    if (!r) return engine_error(r.error(), "count");
     return as_json(200, topic_json(eng, *r));
   }
   return text(404, "no such endpoint under /v1/topics/" + name + "; try configs or partitions");

@@ -3,7 +3,8 @@
 // keep-alive requests one after another, http_response) on an in-memory stream, and route(), the
 // pure function from method, target and body to a response, which parses the JSON bodies of
 // PUT /v1/produce/policy and PUT /v1/experiment/sync-delay (parse_sync_delay) and applies them
-// to a real produce pipeline over a real engine (in memory).
+// to a real produce pipeline over a real engine (in memory), and the topic administration
+// (/v1/topics: create, delete, configs, partitions) and groups (/v1/groups) endpoints.
 //
 // Input: byte 0 is a set of flags, the rest is what a client sends.
 //   0x01  direct: "METHOD TARGET\n" then the body, straight to route() (HTTP framing would
@@ -16,8 +17,10 @@
 // and then reaches EOF.
 //
 // Beyond not crashing: route answers only statuses the API documents; a JSON answer is JSON; a
-// 400 names the field and changed nothing (the policy, profile and sync delay are as before);
-// what the session wrote is one well-formed HTTP response per request routed, in order.
+// 400 names the field and changed nothing (the policy, profile, sync delay and topics are as
+// before); what the session wrote is one well-formed HTTP response per request routed, in order.
+// Every input starts with no topics (reset deletes what the last one made), so an input that
+// fails does so on its own.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -127,7 +130,12 @@ struct fixture {
         [this] { metrics.pipeline.pending_batches.Set(static_cast<double>(engine->queued().records)); },
         [] {
           return nlohmann::json{{"state", "fuzzing"}};
-        }});
+        },
+        [] {
+          return nlohmann::json{
+              {"groups", {{{"group_id", "g"}, {"state", "Stable"}, {"members", nlohmann::json::array()}, {"lag", 0}}}}};
+        },
+        [](const std::string&) {}});
   }
 
   // Every input starts from the same policy and sync delay.
@@ -136,6 +144,8 @@ struct fixture {
     if (st.active != initial.first || st.policy != initial.second)
       pipeline->set_policy(initial.first, initial.second, "fuzz reset");
     if (!(engine->sync_delay() == config.simulated_sync_delay)) engine->set_sync_delay(config.simulated_sync_delay);
+    for (const auto& t : engine->list_topics())
+      if (!engine->delete_topic(t.name)) std::abort();
   }
 };
 
@@ -145,11 +155,21 @@ fixture* the_fixture = nullptr;
 struct settings {
   engine::produce_pipeline::state pipeline;
   engine::simulated_sync_delay sync_delay;
+  std::vector<std::pair<std::string, int32_t>> topics;  // name, partitions
+  std::vector<engine::topic_configs> configs;
 };
-settings settings_now() { return {the_fixture->pipeline->current(), the_fixture->engine->sync_delay()}; }
+settings settings_now() {
+  settings s{the_fixture->pipeline->current(), the_fixture->engine->sync_delay(), {}, {}};
+  for (const auto& t : the_fixture->engine->list_topics()) {
+    s.topics.emplace_back(t.name, t.partitions);
+    s.configs.push_back(t.configs);
+  }
+  return s;
+}
 bool same_settings(const settings& a, const settings& b) {
   return a.pipeline.active == b.pipeline.active && a.pipeline.policy == b.pipeline.policy &&
-         a.pipeline.changes == b.pipeline.changes && a.sync_delay == b.sync_delay;
+         a.pipeline.changes == b.pipeline.changes && a.sync_delay == b.sync_delay && a.topics == b.topics &&
+         a.configs == b.configs;
 }
 
 // route(), and what its answer must look like.
@@ -159,9 +179,11 @@ server::admin::response checked_route(std::string_view method, std::string_view 
   auto r = route(*f.ctx, method, target, body);
   switch (r.status) {
     case 200:
+    case 201:  // a topic created
     case 400:
     case 404:
     case 405:
+    case 409:  // the topic exists
     case 503: break;
     default: std::abort();
   }

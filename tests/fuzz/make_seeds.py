@@ -317,6 +317,17 @@ def admin_inputs():
         ("direct_sync_delay", b"\x01" + b'PUT /v1/experiment/sync-delay\n{"value":"800us+-5%"}'),
         ("direct_bad_json", b"\x01" + b'PUT /v1/produce/policy\n{"min_batches": 1e400, "linger_ms": -0}'),
         ("direct_status", b"\x01" + b"GET /v1/status?verbose\n"),
+        ("topics_lifecycle", b"\x0e" +
+         http("POST", "/v1/topics", b'{"name":"t","partitions":3,"configs":{"retention.ms":"3600000"}}', ka) +
+         http("POST", "/v1/topics", b'{"name":"t"}', ka) +
+         http("PUT", "/v1/topics/t/configs", b'{"set":{"retention.bytes":"1048576"},"delete":["retention.ms"]}', ka) +
+         http("POST", "/v1/topics/t/partitions", b'{"count":5}', ka) +
+         http("GET", "/v1/topics", headers=ka) + http("DELETE", "/v1/topics/t", headers=close)),
+        ("direct_topic_bad_config", b"\x01" + b'POST /v1/topics\n{"name":"u","configs":{"max.message.bytes":"-1"}}'),
+        ("direct_topic_bad_name", b"\x01" + b'POST /v1/topics\n{"name":"a/b","partitions":4294967297}'),
+        ("direct_partitions_shrink", b"\x01" + b'POST /v1/topics/none/partitions\n{"count":1}'),
+        ("groups", b"\x0e" + http("GET", "/v1/groups", headers=ka) + http("GET", "/v1/groups/g", headers=ka) +
+         http("GET", "/v1/groups/h", headers=ka) + http("GET", "/", headers=close)),
     ]
 
 
