@@ -296,6 +296,24 @@ result<topic_info> log_manager::set_topic_configs(std::string_view name, topic_c
   return entry->info;
 }
 
+log_manager::dynamic_broker_configs log_manager::broker_configs() const {
+  std::lock_guard admin(admin_mu_);
+  return {catalog_.broker_configs, catalog_.cluster_configs};
+}
+
+result<void> log_manager::set_broker_configs(const dynamic_broker_configs& configs) {
+  std::lock_guard admin(admin_mu_);
+  if (closed_) return fail(errc::shutting_down);
+  topic_catalog next = catalog_;
+  next.broker_configs = configs.broker;
+  next.cluster_configs = configs.cluster_default;
+  if (auto r = save_catalog(*fs_, cfg_.data_dir, next); !r) return fail(r.error());
+  catalog_ = std::move(next);
+  log().info("broker configs changed: {} for this broker, {} for the cluster default", configs.broker.size(),
+             configs.cluster_default.size());
+  return {};
+}
+
 void log_manager::delete_records(std::string_view topic, int32_t partition, int64_t offset,
                                  std::function<void(const result<int64_t>&)> done) {
   auto p = find_partition(topic, partition);

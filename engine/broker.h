@@ -112,6 +112,15 @@ class log_manager {
   result<topic_info> create_partitions(std::string_view name, int32_t count);
   // Replaces a topic's configs (AlterConfigs; the caller checked them), durably.
   result<topic_info> set_topic_configs(std::string_view name, topic_configs configs);
+  // Broker configs changed while running, kept in the catalog across restarts (opaque to the
+  // engine: the server checks and applies them): this broker's and the cluster default's.
+  struct dynamic_broker_configs {
+    topic_configs broker;
+    topic_configs cluster_default;
+  };
+  dynamic_broker_configs broker_configs() const;
+  // Replaces both sets durably (storage_error, shutting_down); nothing changes on failure.
+  result<void> set_broker_configs(const dynamic_broker_configs& configs);
   std::optional<topic_info> find_topic(std::string_view name) const;
   // By topic id (Fetch v13+ name topics by id).
   std::optional<topic_info> find_topic(const topic_id& id) const;
@@ -272,7 +281,7 @@ class log_manager {
   const std::shared_ptr<wal::delaying_file_system> delay_fs_;
   std::unique_ptr<wal::write_ahead_log> wal_;  // set in open(), then never changes
 
-  std::mutex admin_mu_;              // serialises catalog changes (create/delete) and close
+  mutable std::mutex admin_mu_;      // serialises catalog changes (create/delete) and close
   topic_catalog catalog_;            // guarded by admin_mu_; what is durable on disk
   std::atomic<bool> closed_{false};  // written under admin_mu_, read anywhere
 

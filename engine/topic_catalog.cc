@@ -22,6 +22,25 @@ using codec::writer;
 
 std::string slot_path(const std::string& dir, int slot) { return dir + "/" + std::string(F::slot_names[slot]); }
 
+void put_configs(writer& w, const topic_configs& configs) {
+  w.u32(static_cast<uint32_t>(configs.size()));
+  for (const auto& [k, v] : configs) {
+    w.str16(k);
+    w.str32(v);
+  }
+}
+
+topic_configs get_configs(reader& r) {
+  topic_configs out;
+  const uint32_t n = r.u32();
+  for (uint32_t j = 0; j < n && r.ok(); ++j) {
+    std::string k = r.str(r.u16());
+    std::string v = r.str(r.u32());
+    out.emplace(std::move(k), std::move(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::byte> encode_catalog(const topic_catalog& c) {
@@ -38,12 +57,10 @@ std::vector<std::byte> encode_catalog(const topic_catalog& c) {
     w.bytes(t.id.data(), t.id.size());
     w.u32(static_cast<uint32_t>(t.streams.size()));
     for (uint32_t s : t.streams) w.u32(s);
-    w.u32(static_cast<uint32_t>(t.configs.size()));
-    for (const auto& [k, v] : t.configs) {
-      w.str16(k);
-      w.str32(v);
-    }
+    put_configs(w, t.configs);
   }
+  put_configs(w, c.broker_configs);
+  put_configs(w, c.cluster_configs);
   auto& out = w.out();
   const size_t body = out.size() - F::header_size;
   util::le::put_u32(out.data() + 12, static_cast<uint32_t>(body));
@@ -54,7 +71,8 @@ std::vector<std::byte> encode_catalog(const topic_catalog& c) {
 result<topic_catalog> decode_catalog(std::span<const std::byte> bytes) {
   if (bytes.size() < F::header_size || std::memcmp(bytes.data(), F::magic, sizeof F::magic) != 0)
     return fail(errc::corrupt_message);
-  if (util::le::get_u32(bytes.data() + 8) != F::version) return fail(errc::corrupt_message);
+  const uint32_t version = util::le::get_u32(bytes.data() + 8);
+  if (version != F::version && version != F::version_without_broker_configs) return fail(errc::corrupt_message);
   const uint32_t body = util::le::get_u32(bytes.data() + 12);
   if (body != bytes.size() - F::header_size) return fail(errc::corrupt_message);
   if (util::crc32c::value(bytes.data() + F::header_size, body) != util::le::get_u32(bytes.data() + 16))
@@ -71,13 +89,12 @@ result<topic_catalog> decode_catalog(std::span<const std::byte> bytes) {
     if (auto p = r.take(t.id.size())) std::memcpy(t.id.data(), p, t.id.size());
     const uint32_t partitions = r.u32();
     for (uint32_t j = 0; j < partitions && r.ok(); ++j) t.streams.push_back(r.u32());
-    const uint32_t configs = r.u32();
-    for (uint32_t j = 0; j < configs && r.ok(); ++j) {
-      std::string k = r.str(r.u16());
-      std::string v = r.str(r.u32());
-      t.configs.emplace(std::move(k), std::move(v));
-    }
+    t.configs = get_configs(r);
     c.topics.push_back(std::move(t));
+  }
+  if (version == F::version && r.ok()) {
+    c.broker_configs = get_configs(r);
+    c.cluster_configs = get_configs(r);
   }
   if (!r.ok() || !r.done()) return fail(errc::corrupt_message);
   return c;

@@ -8,11 +8,13 @@
 // and load picks the valid slot with the highest generation.
 //
 // Slot file layout (little-endian, like the WAL):
-//   magic[8] "KAIROTOP" | version u32 (1) | body_length u32 | crc32c u32 (of body) | body
+//   magic[8] "KAIROTOP" | version u32 (2) | body_length u32 | crc32c u32 (of body) | body
 //   body  := generation u64 | next_stream u32 | topic_count u32 | topic{topic_count}
-//   topic := name str16 | id[16] | partition_count u32 | stream u32{partition_count}
-//            | config_count u32 | (key str16 | value str32){config_count}
+//            | configs (this broker's) | configs (the cluster default's)      (version 2 only)
+//   topic := name str16 | id[16] | partition_count u32 | stream u32{partition_count} | configs
+//   configs := config_count u32 | (key str16 | value str32){config_count}
 //   str16 := length u16 | bytes ; str32 := length u32 | bytes
+// Version 1 (before broker configs were kept) is read as having none; saves write version 2.
 //
 // Not thread-safe: the owner serialises load/save (log_manager does so under its admin mutex).
 #include <array>
@@ -44,12 +46,17 @@ struct topic_catalog {
   uint64_t generation = 0;   // 0: nothing saved yet
   uint32_t next_stream = 0;  // stream ids are never reused, even after a delete
   std::vector<topic_record> topics;
+  // Broker configs changed while running (AlterConfigs on the broker resource), kept so that a
+  // restart keeps them: for this broker ("0") and for the cluster default (""). Opaque here.
+  topic_configs broker_configs;
+  topic_configs cluster_configs;
   friend bool operator==(const topic_catalog&, const topic_catalog&) = default;
 };
 
 namespace catalog_format {
 inline constexpr char magic[8] = {'K', 'A', 'I', 'R', 'O', 'T', 'O', 'P'};
-inline constexpr uint32_t version = 1;
+inline constexpr uint32_t version = 2;
+inline constexpr uint32_t version_without_broker_configs = 1;
 inline constexpr size_t header_size = 20;
 inline constexpr std::string_view slot_names[2] = {"topics.0", "topics.1"};
 }  // namespace catalog_format

@@ -6,6 +6,8 @@
 #include "engine/topic_catalog.h"
 #include "tests/engine/test_util.h"
 #include "tests/support/mem_file_system.h"
+#include "util/crc32c.h"
+#include "util/endian.h"
 
 using namespace engine;
 using namespace engine::test;
@@ -18,6 +20,8 @@ topic_catalog sample() {
   c.topics.push_back(
       {"alpha", make_topic_id(), {0, 1, 2}, {{"cleanup.policy", "delete"}, {"x", std::string(300, 'v')}}});
   c.topics.push_back({"beta", make_topic_id(), {5}, {}});
+  c.broker_configs = {{"log.retention.ms", "60000"}};
+  c.cluster_configs = {{"log.retention.bytes", "1048576"}, {"log.retention.ms", "-1"}};
   return c;
 }
 
@@ -40,6 +44,57 @@ TEST_CASE("a catalog encodes and decodes to the same value", "[engine][catalog]"
   shorter.pop_back();
   CHECK_FALSE(decode_catalog(shorter));
   CHECK_FALSE(decode_catalog({}));
+}
+
+TEST_CASE("a version 1 catalog (before broker configs were kept) still loads, with none", "[engine][catalog]") {
+  auto c = sample();
+  c.broker_configs.clear();
+  c.cluster_configs.clear();
+  auto bytes = encode_catalog(c);
+  // Version 1 is version 2 without the two trailing (empty) config maps.
+  bytes.resize(bytes.size() - 8);
+  const size_t body = bytes.size() - catalog_format::header_size;
+  util::le::put_u32(bytes.data() + 8, catalog_format::version_without_broker_configs);
+  util::le::put_u32(bytes.data() + 12, static_cast<uint32_t>(body));
+  util::le::put_u32(bytes.data() + 16, util::crc32c::value(bytes.data() + catalog_format::header_size, body));
+  auto back = decode_catalog(bytes);
+  REQUIRE(back);
+  CHECK(*back == c);
+  // Version 2 needs its maps: cut off, it is corrupt.
+  util::le::put_u32(bytes.data() + 8, catalog_format::version);
+  CHECK_FALSE(decode_catalog(bytes));
+}
+
+TEST_CASE("broker configs changed live survive a restart and topic changes", "[engine][catalog]") {
+  auto fs = std::make_shared<wal::mem_file_system>();
+  const log_manager::dynamic_broker_configs set{{{"log.retention.ms", "60000"}}, {{"log.retention.bytes", "4096"}}};
+  {
+    auto m = *log_manager::open(mem_config(), fs);
+    CHECK(m->broker_configs().broker.empty());
+    REQUIRE(m->set_broker_configs(set));
+    REQUIRE(m->create_topic("a", 1));  // a later catalog save keeps them
+    REQUIRE(m->set_topic_configs("a", {{"retention.ms", "1000"}}));
+  }
+  auto m = *log_manager::open(mem_config(), fs);
+  CHECK(m->broker_configs().broker == set.broker);
+  CHECK(m->broker_configs().cluster_default == set.cluster_default);
+  SECTION("a failed save changes nothing, before or after a restart") {
+    fs->fail_nth_sync(1);
+    CHECK(m->set_broker_configs({}).error() == errc::storage_error);
+    CHECK(m->broker_configs().broker == set.broker);
+    m.reset();
+    fs->crash();
+    m = *log_manager::open(mem_config(), fs);
+    CHECK(m->broker_configs().cluster_default == set.cluster_default);
+  }
+  SECTION("removing them is durable too") {
+    REQUIRE(m->set_broker_configs({}));
+    m.reset();
+    m = *log_manager::open(mem_config(), fs);
+    CHECK(m->broker_configs().broker.empty());
+    CHECK(m->broker_configs().cluster_default.empty());
+    CHECK(m->find_topic("a")->configs.at("retention.ms") == "1000");
+  }
 }
 
 TEST_CASE("save alternates slots and load takes the newest valid one", "[engine][catalog]") {
