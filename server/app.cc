@@ -216,7 +216,7 @@ int run_serve(const serve_config& config) {
   io_pool io(config.io_threads);
   asio::thread_pool blocking(2);
   kafka::partial_frames frames(config.max_buffered_request_bytes);
-  kafka::live_defaults defaults(config);
+  kafka::live_defaults defaults(config, eng.broker_configs());  // with the changes kept from before
   kafka::broker_context broker{eng, config, blocking, pipeline, probes, &feed, &coordinators, &frames, &defaults};
   kafka::kafka_server kafka_listener(broker, io.contexts());
   try {

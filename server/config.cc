@@ -271,6 +271,12 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   c.log_retention_check_interval_ms =
       parse_positive<int64_t>(get("log-retention-check-interval-ms"), "--log-retention-check-interval-ms", 86'400'000);
   if (c.io_threads == 0) c.io_threads = std::max(1u, std::thread::hardware_concurrency());
+  for (const auto& [name, value] : vm)
+    if (!value.defaulted()) c.given.insert(name);
+  for (const auto& o : opts.options()) {
+    boost::any def;
+    if (o->semantic()->apply_default(def)) c.option_defaults[o->long_name()] = boost::any_cast<std::string>(def);
+  }
   return c;
 }
 

@@ -3,7 +3,9 @@
 // variables, an optional config file of `key = value` lines, and built-in defaults.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "engine/group_coordinator.h"
@@ -59,6 +61,14 @@ struct serve_config {
   int64_t log_retention_ms = 604'800'000;             // log.retention.ms, 7 days
   int64_t log_retention_bytes = -1;                   // log.retention.bytes
   int64_t log_retention_check_interval_ms = 300'000;  // log.retention.check.interval.ms
+
+  // The options given on the command line, in the environment or in the config file (long
+  // names, e.g. "log-retention-ms"); the rest are at their built-in defaults. DescribeConfigs
+  // tells STATIC_BROKER_CONFIG from DEFAULT_CONFIG by it.
+  std::set<std::string> given;
+  bool was_given(const std::string& option) const { return given.contains(option); }
+  // Each option's built-in default as kairo serve's help shows it (empty when parsed elsewhere).
+  std::map<std::string, std::string> option_defaults;
 
   // The profile's policy with the explicit knobs applied; `custom` when any knob is given.
   std::pair<engine::profile, engine::produce_policy> initial_policy() const;

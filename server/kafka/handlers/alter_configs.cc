@@ -108,13 +108,15 @@ boost::asio::awaitable<void> alter(request_context ctx, bool incremental) {
         continue;
       }
       if (req.validate_only || !b.defaults) continue;
-      // AlterConfigs replaces the live set: what it leaves out goes back to the flag's value.
-      if (!incremental) {
-        for (const char* live : {"log.retention.ms", "log.retention.bytes"})
-          if (!changes.contains(live)) changes[live] = std::nullopt;
-      }
-      for (const auto& [name, value] : changes)
-        apply_broker_config(b.config, *b.defaults, name, value, res.resource_name.empty());
+      // AlterConfigs replaces the resource's live set: what it leaves out goes back to the next
+      // layer (the cluster default, kairo serve's option, the built-in default). Kept across
+      // restarts in the topic catalog, saved before it takes effect.
+      auto job = [&b, &changes, &res, incremental] {
+        return b.defaults->alter(changes, res.resource_name.empty(), !incremental,
+                                 [&b](const live_defaults::stored& next) { return b.engine.set_broker_configs(next); });
+      };
+      auto r = co_await run_blocking(b, job);
+      if (!r) refuse(map_admin_error(r.error()), r.error().message());
     } else {
       refuse(error_code::invalid_request, "kairo configures topic (2) and broker (4) resources only");
     }

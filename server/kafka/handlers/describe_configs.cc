@@ -14,15 +14,17 @@ bool wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
   return !keys || std::find(keys->begin(), keys->end(), name) != keys->end();
 }
 
-describe_configs_response::config make(const std::string& name, const std::string& value, config_origin origin,
-                                       bool read_only, const std::string& doc, bool docs) {
+describe_configs_response::config make(const topic_config_value& e, bool synonyms, bool docs) {
   describe_configs_response::config c;
-  c.name = name;
-  c.value = value;
-  c.read_only = read_only;
-  c.is_default = origin == config_origin::fixed;  // v0
-  c.config_source = static_cast<int8_t>(origin);
-  if (docs) c.documentation = doc;
+  c.name = e.name;
+  c.value = e.value;
+  c.read_only = e.read_only;
+  c.is_default = e.origin == config_origin::fixed;  // v0
+  c.config_source = static_cast<int8_t>(e.origin);
+  c.config_type = static_cast<int8_t>(e.type);
+  if (synonyms)
+    for (const auto& s : e.synonyms) c.synonyms.push_back({s.name, s.value, static_cast<int8_t>(s.origin)});
+  if (docs) c.documentation = e.doc;
   return c;
 }
 
@@ -47,16 +49,17 @@ boost::asio::awaitable<void> handle_describe_configs(request_context ctx) {
       }
       for (auto& e : effective_topic_configs(b.config, defaults, info->configs))
         if (wanted(res.configuration_keys, e.name))
-          out.configs.push_back(make(e.name, e.value, e.origin, e.read_only, e.doc, req.include_documentation));
+          out.configs.push_back(make(e, req.include_synonyms, req.include_documentation));
     } else if (res.resource_type == protocol::config_resource_broker) {
       if (!res.resource_name.empty() && res.resource_name != std::to_string(b.node_id)) {
         out.error = protocol::error_code::invalid_request;
         out.error_message = "the only broker is " + std::to_string(b.node_id);
         continue;
       }
-      for (auto& e : broker_configs(b.config, defaults))
+      // "" is the cluster default: only what was changed for it, as Kafka describes it.
+      for (auto& e : broker_configs(b.config, defaults, res.resource_name.empty()))
         if (wanted(res.configuration_keys, e.name))
-          out.configs.push_back(make(e.name, e.value, e.origin, e.read_only, e.doc, req.include_documentation));
+          out.configs.push_back(make(e, req.include_synonyms, req.include_documentation));
     } else {
       out.error = protocol::error_code::invalid_request;
       out.error_message = "kairo describes topic (2) and broker (4) resources only";
