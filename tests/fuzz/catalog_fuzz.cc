@@ -13,7 +13,8 @@
 // no larger than the input; load_catalog returns the valid slot with the higher generation (or
 // an empty catalog when none is valid and at most one exists, storage_error when both exist and
 // neither is valid); the engine, when it opens, lists the topics of the loaded catalog with their
-// partition counts.
+// partition counts and keeps its broker configs. A version 1 slot (no broker configs) decodes
+// with none and re-encodes as version 2.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -54,8 +55,11 @@ std::optional<engine::topic_catalog> decode_checked(const bytes& slot) {
     return std::nullopt;
   }
   const auto again = engine::encode_catalog(*c);
-  // Config keys are a map: duplicates in the input collapse, so the encoding can only shrink.
-  if (again.size() > slot.size()) std::abort();
+  // Config keys are a map: duplicates in the input collapse, so the encoding can only shrink;
+  // except that a version 1 slot is written back as version 2, with its two (empty) broker
+  // config sets: a u32 count each.
+  const bool v1 = util::le::get_u32(slot.data() + 8) == C::version_without_broker_configs;
+  if (again.size() > slot.size() + (v1 ? 8 : 0)) std::abort();
   auto round = engine::decode_catalog(again);
   if (!round || *round != *c) std::abort();
   return std::move(*c);
@@ -114,6 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (opened.error() != engine::errc::storage_error) std::abort();
       return 0;
     }
+    // The broker configs changed live are the catalog's.
+    const auto live = (*opened)->broker_configs();
+    if (live.broker != loaded->broker_configs || live.cluster_default != loaded->cluster_configs) std::abort();
     // Every topic of the catalog is listed once, sorted by name, with its partition count.
     // A name given twice is the first record's (the engine's table is keyed by name).
     std::map<std::string, size_t> partitions;

@@ -38,6 +38,7 @@
 #include "tests/fuzz/fuzz_fixtures.h"
 #include "tests/fuzz/request_decode.h"
 #include "tests/support/mem_file_system.h"
+#include "util/endian.h"
 #include "wal/format.h"
 #include "wal/write_ahead_log.h"
 
@@ -250,6 +251,16 @@ void catalog_seeds(const fs::path& dir) {
   write_file(dir / "empty_catalog", with_flags(0x04, {}));
   const auto nothing = engine::encode_catalog(engine::topic_catalog{});
   write_file(dir / "zero_topics", with_flags(0x01, {&nothing}));
+  auto live = newer;
+  live.broker_configs = {{"log.retention.ms", "86400000"}, {"log.retention.bytes", "1073741824"}};
+  live.cluster_configs = {{"log.retention.ms", "172800000"}};
+  const auto with_live = engine::encode_catalog(live);
+  write_file(dir / "broker_configs_engine", with_flags(0x05, {&with_live}));
+  // A version 1 slot (before broker configs were kept): no trailing sets; 0x01 fixes the CRC.
+  auto v1 = engine::encode_catalog(c);
+  v1.resize(v1.size() - 8);
+  util::le::put_u32(v1.data() + 8, engine::catalog_format::version_without_broker_configs);
+  write_file(dir / "version_1_engine", with_flags(0x05, {&v1}));
 }
 
 int check(const fs::path& corpus) {
