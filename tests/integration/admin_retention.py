@@ -12,7 +12,10 @@
      while the WAL directory stays bounded and old segments are removed; after a kill -9 and
      a restart the low watermark, the data above it and the offsets are unchanged;
   5. time retention set live: the broker's log.retention.ms altered over the wire empties an
-     idle topic within a check interval; the partition's next offset carries on after it.
+     idle topic within a check interval; the partition's next offset carries on after it;
+  6. broker configs changed live survive a restart: this broker's ("0") and the cluster
+     default's ("") changes, described with their synonyms (kafka-python, confluent-kafka) in
+     Kafka's order before and after, a flag given to kairo serve as STATIC_BROKER_CONFIG.
 """
 
 import os
@@ -30,6 +33,7 @@ import confluent_kafka.admin as cka  # noqa: E402
 
 BASE = {"broker.address.family": "v4"}
 DELETE_RECORDS = 21
+DESCRIBE_CONFIGS = 32
 INCREMENTAL_ALTER_CONFIGS = 44
 TOPIC, BROKER = 2, 4  # config resource types
 SET, DELETE = 0, 1    # IncrementalAlterConfigs operations
@@ -80,6 +84,23 @@ class Wire:
         check_eq(resp.i32(), self.corr, "correlation id")
         return resp
 
+    def describe_configs(self, rtype, name):
+        """DescribeConfigs v1 with synonyms of one resource (confluent-kafka and kafka-python cannot
+        name the cluster default ""): name -> (value, source, [(name, value, source)])."""
+        body = kw.i32(1) + kw.i8(rtype) + kw.string(name) + kw.i32(-1) + kw.i8(1)
+        r = self.call(DESCRIBE_CONFIGS, 1, body)
+        r.i32()  # throttle
+        check_eq(r.i32(), 1, "DescribeConfigs results")
+        err, msg = r.i16(), r.string()
+        check_eq((err, msg), (0, None), f"DescribeConfigs of {rtype}/{name!r}")
+        check_eq((r.i8(), r.string()), (rtype, name), "resource echoed")
+        out = {}
+        for _ in range(r.i32()):
+            key, value, _read_only, source, _sensitive = r.string(), r.string(), r.i8(), r.i8(), r.i8()
+            out[key] = (value, source, [(r.string(), r.string(), r.i8()) for _ in range(r.i32())])
+        check_eq(r.remaining(), 0, "DescribeConfigs v1 trailing bytes")
+        return out
+
     def delete_records(self, topic, offsets):
         body = kw.i32(1) + kw.string(topic) + kw.i32(len(offsets))
         for p, off in offsets.items():
@@ -128,8 +149,8 @@ def confluent_admin(server):
     with step("confluent-kafka: AlterConfigs of a topic, and DescribeConfigs with Kafka's sources"):
         harness.ck_admin_create(boot, "cfg", 2)
         entries = describe_topic(a, "cfg")
-        check_eq(entries["retention.ms"].source, cka.ConfigSource.STATIC_BROKER_CONFIG.value,
-                 "retention.ms source before any override (the broker's --log-retention-ms)")
+        check_eq(entries["retention.ms"].source, cka.ConfigSource.DEFAULT_CONFIG.value,
+                 "retention.ms source before any override (--log-retention-ms not given: kairo's default)")
         check_eq(entries["retention.ms"].value, "604800000", "retention.ms before any override")
         res = cka.ConfigResource(cka.ConfigResource.Type.TOPIC, "cfg",
                                  set_config={"retention.ms": "3600000", "retention.bytes": "1048576"})
@@ -314,7 +335,10 @@ def size_retention(server):
             time.sleep(0.15)
         check_eq(p.flush(30), 0, "unflushed")
         # One more check interval after the last write, then the log is within its bound.
-        wait_until(lambda: wal_bytes(server) < 8 << 20, 20, what="the WAL below 8 MiB")
+        def settled():
+            lo, hi = watermarks(boot, "bounded", 0)
+            return wal_bytes(server) < 8 << 20 and (hi - lo) * 4096 <= 3 << 20
+        wait_until(settled, 20, what="the WAL below 8 MiB and the partition within its retention")
         low, high = watermarks(boot, "bounded", 0)
         print(f"   sent {sent >> 20} MiB; WAL peak {peak / 1048576:.1f} MiB, now {wal_bytes(server) / 1048576:.1f} MiB "
               f"in {len(wal_files(server))} segment(s); watermarks {low}..{high}")
@@ -372,6 +396,83 @@ def time_retention(server, wire):
         check_eq(watermarks(boot, "aging", 0), (100, 101), "offsets carry on")
 
 
+DYNAMIC_TOPIC, DYNAMIC_BROKER, DYNAMIC_DEFAULT, STATIC, DEFAULT = 1, 2, 3, 4, 5  # ConfigSource ids
+
+
+def broker_synonyms(server, name):
+    """kafka-python DescribeConfigs of broker "0" with synonyms: name -> (value, source, [(name, value, source)])."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+    a = KafkaAdminClient(bootstrap_servers=server.bootstrap, request_timeout_ms=15000)
+    try:
+        desc = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "0")], include_synonyms=True)
+        entries = desc[0].resources[0][4]
+        return {e[0]: (e[1], e[3], [tuple(s) for s in e[5]]) for e in entries}
+    finally:
+        a.close()
+
+
+def live_broker_configs_survive_restart(server, wire):
+    boot = server.bootstrap
+    with step("broker configs changed live survive a restart, reported with their synonyms"):
+        err, _ = wire.incremental_alter(BROKER, "", [("log.retention.bytes", SET, "900000000")])
+        check_eq(err, 0, "cluster default log.retention.bytes")
+        err, _ = wire.incremental_alter(BROKER, "", [("log.retention.ms", SET, "172800000")])
+        check_eq(err, 0, "cluster default log.retention.ms")
+        err, _ = wire.incremental_alter(BROKER, "0", [("log.retention.ms", SET, "86400000")])
+        check_eq(err, 0, "this broker's log.retention.ms")
+
+        def expect(when):
+            syn = broker_synonyms(server, "0")
+            check_eq(syn["log.retention.ms"], ("86400000", DYNAMIC_BROKER, [
+                ("log.retention.ms", "86400000", DYNAMIC_BROKER),
+                ("log.retention.ms", "172800000", DYNAMIC_DEFAULT),
+                ("log.retention.ms", "604800000", DEFAULT)]), f"{when}: log.retention.ms and its synonyms")
+            check_eq(syn["log.retention.bytes"], ("900000000", DYNAMIC_DEFAULT, [
+                ("log.retention.bytes", "900000000", DYNAMIC_DEFAULT),
+                ("log.retention.bytes", "-1", DEFAULT)]), f"{when}: log.retention.bytes and its synonyms")
+            check_eq(syn["log.retention.check.interval.ms"], ("300", STATIC, [
+                ("log.retention.check.interval.ms", "300", STATIC),
+                ("log.retention.check.interval.ms", "300000", DEFAULT)]),
+                f"{when}: a flag given to kairo serve")
+            check_eq(syn["num.partitions"][1], DEFAULT, f"{when}: a flag left at its default")
+            # The cluster default's resource lists only what was changed for it (as Kafka).
+            cluster = Wire(server.port).describe_configs(BROKER, "")
+            check_eq(cluster, {
+                "log.retention.bytes": ("900000000", DYNAMIC_DEFAULT,
+                                        [("log.retention.bytes", "900000000", DYNAMIC_DEFAULT)]),
+                "log.retention.ms": ("172800000", DYNAMIC_DEFAULT, [("log.retention.ms", "172800000", DYNAMIC_DEFAULT)])},
+                f"{when}: the cluster default \"\"")
+            # A topic without its own value: the broker's layers are its synonyms.
+            if when == "before":
+                harness.ck_admin_create(boot, "inherits", 1)
+            t = describe_topic(admin(boot), "inherits")["retention.ms"]
+            check_eq((t.value, t.source), ("86400000", DYNAMIC_BROKER), f"{when}: a topic's inherited retention.ms")
+            # (confluent-kafka keys synonyms by name, so it keeps one of the three.)
+            check_eq(Wire(server.port).describe_configs(TOPIC, "inherits")["retention.ms"][2], [
+                ("log.retention.ms", "86400000", DYNAMIC_BROKER),
+                ("log.retention.ms", "172800000", DYNAMIC_DEFAULT),
+                ("log.retention.ms", "604800000", DEFAULT)], f"{when}: the topic's retention.ms synonyms")
+
+        expect("before")
+        server.restart()
+        expect("after a restart")
+        wire = Wire(server.port)
+        server.restart(hard=True)
+        expect("after a kill -9")
+        wire = Wire(server.port)
+        # AlterConfigs (not incremental) on the cluster default replaces its whole set.
+        from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+        kp = KafkaAdminClient(bootstrap_servers=boot, request_timeout_ms=15000)
+        r = kp.alter_configs([ConfigResource(ConfigResourceType.BROKER, "", configs={"log.retention.ms": "172800000"})])
+        kp.close()
+        check_eq([res[0] for res in r.resources], [0], "kafka-python AlterConfigs of the cluster default")
+        check_eq(sorted(wire.describe_configs(BROKER, "")), ["log.retention.ms"], "AlterConfigs replaced the set")
+        for name in ("", "0"):
+            err, _ = wire.incremental_alter(BROKER, name, [("log.retention.ms", DELETE, None)])
+            check_eq(err, 0, f"DELETE on {name!r}")
+        check_eq(broker_synonyms(server, "0")["log.retention.ms"][1], DEFAULT, "back to kairo's default")
+
+
 def test(server):
     confluent_admin(server)
     kafka_python_admin(server)
@@ -379,6 +480,7 @@ def test(server):
     size_retention(server)
     wire = Wire(server.port)  # the restart closed the old connection
     time_retention(server, wire)
+    live_broker_configs_survive_restart(server, wire)
 
 
 if __name__ == "__main__":
