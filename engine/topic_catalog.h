@@ -1,6 +1,6 @@
 #pragma once
-// The durable list of topics: names, partition counts, topic ids, creation configs and the WAL
-// stream of every partition. Small, rewritten whole on every create/delete.
+// The durable list of topics: names, partition counts, topic ids, configs and the WAL stream of
+// every partition, and the broker configs changed live. Small, rewritten whole on every change.
 //
 // Atomic replacement without rename (wal::file_system has none): two slot files, "topics.0" and
 // "topics.1". Generation g lives in slot g % 2, so a save always overwrites the OLDER slot and
