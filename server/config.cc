@@ -147,8 +147,8 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("transaction-abort-timed-out-transaction-cleanup-interval-ms", po::value<std::string>()->default_value("10000"), "how often transactions past their timeout are looked for and aborted")
     ("transactional-id-expiration-ms", po::value<std::string>()->default_value("604800000"), "a transactional id idle this long is forgotten (7 days)")
     ("producer-id-expiration-ms", po::value<std::string>()->default_value("86400000"), "a producer's sequence state in a partition is forgotten after this long without a write (1 day)")
-    ("log-retention-ms", po::value<std::string>()->default_value("604800000"), "records older than this are deleted, in topics that set no retention.ms (7 days; -1 keeps them)")
-    ("log-retention-bytes", po::value<std::string>()->default_value("-1"), "a partition keeps at most this many bytes, in topics that set no retention.bytes (-1: no limit)")
+    ("log-retention-ms", po::value<std::string>()->default_value("604800000"), "records older than this are deleted, in topics that set no retention.ms (7 days; -1 keeps them); the broker's log.retention.ms, which AlterConfigs of broker \"0\" or \"\" overrides live and a restart keeps")
+    ("log-retention-bytes", po::value<std::string>()->default_value("-1"), "a partition keeps at most this many bytes, in topics that set no retention.bytes (-1: no limit); the broker's log.retention.bytes, overridden live as log.retention.ms")
     ("log-retention-check-interval-ms", po::value<std::string>()->default_value("300000"), "how often retention moves log starts and removes WAL segments that hold nothing live");
   // clang-format on
 
