@@ -47,13 +47,10 @@ std::optional<std::string> check_long(const std::string& name, const std::string
 // option's value when it was given, then the built-in default.
 std::vector<config_synonym> option_layers(const serve_config& c, const std::string& name, const std::string& option,
                                           const std::string& value) {
-  std::vector<config_synonym> out;
-  if (option.empty()) return {{name, value, config_origin::fixed}};
-  if (c.was_given(option)) out.push_back({name, value, config_origin::static_broker});
+  if (option.empty() || !c.was_given(option)) return {{name, value, config_origin::fixed}};
   auto def = c.option_defaults.find(option);
-  out.push_back(
-      {name, def != c.option_defaults.end() && c.was_given(option) ? def->second : value, config_origin::fixed});
-  return out;
+  return {{name, value, config_origin::static_broker},
+          {name, def != c.option_defaults.end() ? def->second : value, config_origin::fixed}};
 }
 
 topic_config_value from_layers(const std::string& name, std::vector<config_synonym> layers, bool read_only,
