@@ -565,8 +565,8 @@ log_manager::storage_health log_manager::storage() const {
 }
 
 void log_manager::set_group_observer(std::function<void(const synced_group&)> observer) {
-  // The delay the decorator added since the previous group belongs to this one: every sync runs
-  // on the WAL's one sync thread, and the observer runs there right after the group's syncs.
+  // The delay the decorator added since the previous group belongs to this one: one group is
+  // committed at a time, and the observer runs on its committing thread right after its syncs.
   auto last_added = std::make_shared<std::chrono::nanoseconds>(delay_fs_->added());
   wal_->set_observer([fs = delay_fs_, last_added, observer = std::move(observer)](const wal::group_stats& g) {
     const auto added = fs->added();

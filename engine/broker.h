@@ -10,8 +10,9 @@
 // - create_topic, delete_topic and ensure_topic (when it creates) do blocking file I/O (the
 //   catalog is rewritten and fsynced): call them off the io threads when latency matters. They
 //   are serialised by admin_mu_, and take topics_mu_ exclusively only to swap the table.
-// - Produce callbacks and long-poll waiters run on the WAL sync thread (or inline, see below):
-//   keep them short, never block in them, post to your executor.
+// - Produce callbacks and long-poll waiters run on the thread that commits their WAL group: the
+//   WAL sync thread, or an io thread that committed it itself (commit_scope), or inline, see
+//   below: keep them short, never block in them, post to your executor.
 // Lock order: admin_mu_ -> topics_mu_ -> partition mutex -> WAL internal mutex. No callback ever
 // runs with an engine lock held.
 #include <atomic>
@@ -229,11 +230,18 @@ class log_manager {
   // The policy the WAL cuts groups by (wal::should_cut); effective at the next cut.
   void set_policy(const wal::flush_policy& p) { wal_->set_policy(p); }
   wal::flush_policy policy() const { return wal_->policy(); }
-  // Called on the WAL sync thread for every synced group, before its acks go out. Set once,
+  // Called on the committing thread for every synced group, before its acks go out. Set once,
   // before the first produce.
   void set_group_observer(std::function<void(const synced_group&)> observer);
-  // Runs on the sync thread after each group's completions (the produce callbacks) have run.
-  void set_after_group(std::function<void()> hook) { wal_->set_after_completions(std::move(hook)); }
+  // Run on the committing thread just before and just after each group's completions (the
+  // produce callbacks). Set once, before the first produce.
+  void set_group_hooks(std::function<void()> before, std::function<void()> after) {
+    wal_->set_completion_hooks(std::move(before), std::move(after));
+  }
+  // While the scope lives, this thread's produces do not wake the WAL's sync thread; its
+  // commit() commits their group on this thread when the WAL is idle and the policy cuts now
+  // (wal::write_ahead_log::commit_scope). Call commit() holding no engine lock.
+  wal::write_ahead_log::commit_scope commit_here() { return wal::write_ahead_log::commit_scope(*wal_); }
   // Records and bytes waiting for the next cut.
   struct queue_depth {
     size_t records = 0;

@@ -406,7 +406,7 @@ void partition_log::append(wal::write_ahead_log& wal, std::span<std::byte> recor
   if (idempotent && refused == batches.size()) producers_.append(*idempotent, call->base_offset, now);
   if (refused == batches.size()) {
     // Every batch is queued. Dropping our reference under mu_ cannot be the last release, since
-    // each completion takes mu_ before it releases; so `done` runs on the sync thread, after the
+    // each completion takes mu_ before it releases; so `done` runs on the committing thread, after the
     // last batch's completion, in offset order with this partition's other produces.
     call->release(1);
     return;

@@ -200,7 +200,7 @@ int run_serve(const serve_config& config) {
   auto& eng = **opened;
   coordinators.start(eng);
 
-  // The produce path: its policy, and what every synced group reports (on the WAL sync thread).
+  // The produce path: its policy, and what every synced group reports (on the thread committing the WAL group).
   metrics::registry probes;
   auto [prof, pol] = config.initial_policy();
   engine::produce_pipeline pipeline(eng, prof, pol);
@@ -210,7 +210,7 @@ int run_serve(const serve_config& config) {
     feed.add(g);
     probes.observe(g);
   });
-  eng.set_after_group(&kafka::answer_batch::flush);  // one post per io thread per group
+  eng.set_group_hooks(&kafka::answer_batch::hold, &kafka::answer_batch::flush);  // one post per io thread per group
 
   // The Kafka listener.
   io_pool io(config.io_threads);

@@ -134,6 +134,7 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
     ("linger-ms", po::value<std::string>(), "override: flush once the oldest pending batch waited this long (ms, fractions allowed)")
     ("buffer-bytes", po::value<std::string>(), "override: flush once this many bytes are pending; produce waits past twice this")
     ("wal-preallocate", po::value<std::string>()->default_value("false"), "zero-fill each log segment ahead of the writer, so that an ack's fdatasync flushes data only: lower p50, but twice the bytes written (true|false; measured in docs/wal.md)")
+    ("wal-commit-on-io-thread", po::value<std::string>()->default_value("true"), "when the log is idle, the io thread that queued a produce writes and syncs its group itself instead of handing it to the log's sync thread and back (true|false; measured in docs/wal.md)")
     ("wal-segment-bytes", po::value<std::string>()->default_value("268435456"), "largest log segment; segments grow from 1 MiB to this, doubling")
     ("simulated-sync-delay", po::value<std::string>()->default_value("native"), "EXPERIMENT ONLY: delay added after every real fdatasync: native (off) | cloud (1ms±20%) | hdd (5ms±20%) | e.g. 2ms, 1ms±20%")
     ("group-initial-rebalance-delay-ms", po::value<std::string>()->default_value("3000"), "how long the first rebalance of an empty group waits for more members (re-armed while they keep arriving)")
@@ -232,6 +233,7 @@ std::optional<serve_config> parse_serve_args(int argc, const char* const* argv) 
   if (vm.count("buffer-bytes"))
     c.buffer_bytes = parse_positive<uint64_t>(get("buffer-bytes"), "--buffer-bytes", 4ll << 30);
   c.wal_preallocate = parse_bool(get("wal-preallocate"), "--wal-preallocate");
+  c.wal_commit_on_io_thread = parse_bool(get("wal-commit-on-io-thread"), "--wal-commit-on-io-thread");
   c.wal_segment_bytes = parse_whole<uint64_t>(get("wal-segment-bytes"), "--wal-segment-bytes", 1 << 20, 1ll << 40);
   if (c.wal_segment_bytes < uint64_t{c.max_message_bytes} + (64 << 10))
     throw std::invalid_argument("--wal-segment-bytes must exceed --max-message-bytes by at least 64 KiB");

@@ -50,6 +50,7 @@ struct serve_config {
   // EXPERIMENT ONLY: added after every real fdatasync to stand in for slower storage.
   engine::simulated_sync_delay simulated_sync_delay;
   bool wal_preallocate = false;
+  bool wal_commit_on_io_thread = true;  // produce: an idle log's group is committed by the io thread
   uint64_t wal_segment_bytes = 256u << 20;
   std::string storage_class = "native";  // the name given (native, cloud, hdd, or the value)
 

@@ -117,6 +117,9 @@ pipeline_probe::pipeline_probe(prometheus::Registry& r)
 
 wal_probe::wal_probe(prometheus::Registry& r)
     : groups(counter(r, "kairo_wal_groups_total", "Groups written and synced (one fdatasync each)")),
+      groups_on_io_thread(
+          counter(r, "kairo_wal_groups_on_io_thread_total",
+                  "Groups committed by the io thread that queued them (the log was idle), not the sync thread")),
       records(counter(r, "kairo_wal_records_total", "Records made durable")),
       bytes(counter(r, "kairo_wal_bytes_total", "Payload bytes made durable")),
       group_records(histogram(r, "kairo_wal_group_records", "Records per group", count_buckets())),
@@ -213,6 +216,7 @@ void pipeline_probe::refresh(engine::produce_pipeline& p, const engine::log_mana
 void wal_probe::observe(const engine::synced_group& s) {
   const auto& g = s.group;
   groups.Increment();
+  if (g.by_appender) groups_on_io_thread.Increment();
   records.Increment(static_cast<double>(g.records));
   bytes.Increment(static_cast<double>(g.bytes));
   group_records.Observe(static_cast<double>(g.records));

@@ -78,6 +78,7 @@ struct pipeline_probe {
 struct wal_probe {
   explicit wal_probe(prometheus::Registry& r);
   prometheus::Counter& groups;
+  prometheus::Counter& groups_on_io_thread;
   prometheus::Counter& records;
   prometheus::Counter& bytes;
   prometheus::Histogram& group_records;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "wal/errc.h"
 #include "wal/format.h"
@@ -26,6 +27,11 @@ spdlog::logger& log() {
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+// The commit_scope open on this thread, if any, and whether an append under it wanted to wake
+// the sync thread (which its end then does, or commits the group itself).
+thread_local write_ahead_log* deferring = nullptr;
+thread_local bool wake_deferred = false;
 
 size_t framed_size(const payload& p) { return format::record_header_size + p.bytes.size(); }
 
@@ -340,6 +346,8 @@ result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data
     // A record larger than the whole bound still goes alone into an empty log.
     if (queue_bytes_ + size <= opts_.max_queue_bytes || queue_bytes_ == 0) break;
     if (full == when_full::fail) return fail(errc::queue_full);
+    // Waiting for space: a wake-up this thread's scope holds back would never come.
+    if (deferring == this && std::exchange(wake_deferred, false)) work_cv_.notify_one();
     space_cv_.wait(lock);
   }
   queue_.push_back(entry{next_lsn_++, stream, type, std::move(data), std::move(done), clock::now()});
@@ -347,7 +355,9 @@ result<void> write_ahead_log::append(uint32_t stream, uint8_t type, payload data
   // Wake the sync thread only when this append can change its decision.
   const bool wake = queue_.size() == 1 || queue_.size() >= policy_.min_batches || queue_bytes_ >= policy_.buffer_bytes;
   lock.unlock();
-  if (wake) work_cv_.notify_one();
+  if (!wake) return {};
+  if (deferring == this) wake_deferred = true;  // the scope's end wakes it, or commits here
+  else work_cv_.notify_one();
   return {};
 }
 
@@ -359,8 +369,8 @@ void write_ahead_log::fail_all(std::deque<entry>& group, const error& e) {
 bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, error& failed) {
   std::unique_lock lock(mu_);
   for (;;) {
-    if (queue_.empty()) {
-      if (closing_) return false;
+    if (queue_.empty() || committing_) {  // nothing to cut, or an appender is committing a group
+      if (closing_ && queue_.empty() && !committing_) return false;
       work_cv_.wait(lock);
       continue;
     }
@@ -380,6 +390,13 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, e
     }
     work_cv_.wait_until(lock, queue_.front().enqueued + policy_.linger);
   }
+  committing_ = true;
+  cut(lock, group, stats, static_cast<bool>(failed));
+  return true;
+}
+
+void write_ahead_log::cut(std::unique_lock<std::mutex>& lock, std::deque<entry>& group, group_stats& stats,
+                          bool failed) {
   const auto now = clock::now();
   stats.queue_records = queue_.size();
   stats.queue_bytes = queue_bytes_;
@@ -399,6 +416,24 @@ bool write_ahead_log::take_group(std::deque<entry>& group, group_stats& stats, e
   queue_bytes_ -= bytes;
   lock.unlock();
   space_cv_.notify_all();
+}
+
+bool write_ahead_log::try_commit_here() {
+  group_stats stats{};
+  {
+    std::unique_lock lock(mu_);
+    // Busy, failed or closing: the sync thread deals with it, as it would have without a scope.
+    if (committing_ || sticky_ || closing_ || queue_.empty()) return false;
+    if (clock::now() - idle_since_ < opts_.appender_commit_after_idle) return false;  // see options
+    const pending_state p{queue_.size(), queue_bytes_, clock::now() - queue_.front().enqueued};
+    const auto reason = should_cut(p, policy_);
+    if (!reason) return false;  // the policy waits: the sync thread keeps the linger
+    stats.reason = *reason;
+    stats.by_appender = true;
+    committing_ = true;
+    cut(lock, group_, stats, false);
+  }
+  commit_group(group_, stats, error{});
   return true;
 }
 
@@ -444,68 +479,105 @@ result<void> write_ahead_log::write_group(const std::deque<entry>& group, std::v
 }
 
 void write_ahead_log::run() {
-  std::deque<entry> group;
-  std::vector<appended> done;
   for (;;) {
     group_stats stats{};
     error failed;
-    if (!take_group(group, stats, failed)) return;
-    if (!failed) {
-      const position start{active_first_lsn_, write_pos_};
-      auto r = write_group(group, done, stats);
-      if (r) {
-        const auto s0 = clock::now();
-        if (auto s = active_->sync(); !s) r = fail(errc::sync_failed, s.error().message());
-        stats.sync += clock::now() - s0;
-      }
-      if (!r) {
-        record_failure(error(r.error().code(),
-                             "group from lsn " + std::to_string(group.front().lsn) + ": " + r.error().message()));
-        log().error("log failed, refusing further appends: {}", r.error().message());
-        if (auto cut = cut_back(start); cut) {
-          std::lock_guard lock(mu_);
-          cut_back_ = true;
-          log().error(
-              "the failed group (from lsn {}) was cut off the log: segment {} truncated to {} bytes; "
-              "nothing a producer was told failed will reappear. Fix the cause (free space, check the "
-              "disk and dmesg), then restart kairo: the log accepts writes again only after recovery",
-              group.front().lsn, format::segment_name(start.segment), start.offset);
-        } else {
-          log().critical(
-              "the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
-              "that producers were told failed may reappear after a restart",
-              group.front().lsn, cut.error().message(), group.front().lsn);
-          std::lock_guard lock(mu_);
-          sticky_ = error(sticky_.code(),
-                          sticky_.message() + "; cutting the failed group off failed too: " + cut.error().message());
-        }
-        std::lock_guard lock(mu_);
-        failed = sticky_;
-      }
-    }
-    std::function<void(const group_stats&)> observer;
-    std::function<void()> after;
-    {
-      std::lock_guard lock(mu_);
-      observer = observer_;
-      after = after_completions_;
-    }
-    if (failed) {  // what is still queued is failed by the next take_group
-      fail_all(group, failed);
-      if (after) after();
-      idle_since_ = clock::now();
-      continue;
-    }
+    if (!take_group(group_, stats, failed)) return;
+    commit_group(group_, stats, std::move(failed));
+  }
+}
 
+void write_ahead_log::commit_group(std::deque<entry>& group, group_stats& stats, error failed) {
+  std::vector<appended>& done = done_;
+  if (!failed) {
+    const position start{active_first_lsn_, write_pos_};
+    auto r = write_group(group, done, stats);
+    if (r) {
+      const auto s0 = clock::now();
+      if (auto s = active_->sync(); !s) r = fail(errc::sync_failed, s.error().message());
+      stats.sync += clock::now() - s0;
+    }
+    if (!r) {
+      record_failure(
+          error(r.error().code(), "group from lsn " + std::to_string(group.front().lsn) + ": " + r.error().message()));
+      log().error("log failed, refusing further appends: {}", r.error().message());
+      if (auto cut = cut_back(start); cut) {
+        std::lock_guard lock(mu_);
+        cut_back_ = true;
+        log().error(
+            "the failed group (from lsn {}) was cut off the log: segment {} truncated to {} bytes; "
+            "nothing a producer was told failed will reappear. Fix the cause (free space, check the "
+            "disk and dmesg), then restart kairo: the log accepts writes again only after recovery",
+            group.front().lsn, format::segment_name(start.segment), start.offset);
+      } else {
+        log().critical(
+            "the failed group (from lsn {}) could not be cut off the log ({}): records from lsn {} "
+            "that producers were told failed may reappear after a restart",
+            group.front().lsn, cut.error().message(), group.front().lsn);
+        std::lock_guard lock(mu_);
+        sticky_ = error(sticky_.code(),
+                        sticky_.message() + "; cutting the failed group off failed too: " + cut.error().message());
+      }
+      std::lock_guard lock(mu_);
+      failed = sticky_;
+    }
+  }
+  std::function<void(const group_stats&)> observer;
+  std::function<void()> before, after;
+  {
+    std::lock_guard lock(mu_);
+    observer = observer_;
+    before = before_completions_;
+    after = after_completions_;
+  }
+  if (failed) {  // what is still queued is failed by the next take_group
+    if (before) before();
+    fail_all(group, failed);
+  } else {
     // The observer sees a group before its acks go out, so that metrics scraped by a client
     // that holds an ack already count the group that produced it.
     if (observer) observer(stats);
     assert(done.size() == group.size());
+    if (before) before();
     for (size_t i = 0; i < group.size(); ++i) group[i].done(done[i]);
     group.clear();
-    if (after) after();
-    idle_since_ = clock::now();
   }
+  if (after) after();
+  idle_since_ = clock::now();
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    committing_ = false;
+    // The sync thread waits while the role is taken: what queued meanwhile (or a close) is its.
+    wake = !queue_.empty() || closing_;
+  }
+  if (wake) work_cv_.notify_one();
+}
+
+write_ahead_log::commit_scope::commit_scope(write_ahead_log& log) : log_(deferring ? nullptr : &log) {
+  if (!log_) return;
+  deferring = log_;
+  wake_deferred = false;
+}
+
+write_ahead_log::commit_scope::~commit_scope() { end(false); }
+
+bool write_ahead_log::commit_scope::commit() {
+  end(true);
+  return committed_;
+}
+
+void write_ahead_log::commit_scope::end(bool may_commit) {
+  if (!log_) return;
+  write_ahead_log* log = std::exchange(log_, nullptr);
+  // Cleared first: appends made by the completions this thread may now run wake as usual.
+  deferring = nullptr;
+  if (!std::exchange(wake_deferred, false)) return;  // no append of this scope changed anything
+  if (may_commit && log->try_commit_here()) {
+    committed_ = true;
+    return;
+  }
+  log->work_cv_.notify_one();
 }
 
 result<void> write_ahead_log::cut_back(position start) {
@@ -607,9 +679,10 @@ void write_ahead_log::set_observer(std::function<void(const group_stats&)> obser
   observer_ = std::move(observer);
 }
 
-void write_ahead_log::set_after_completions(std::function<void()> hook) {
+void write_ahead_log::set_completion_hooks(std::function<void()> before, std::function<void()> after) {
   std::lock_guard lock(mu_);
-  after_completions_ = std::move(hook);
+  before_completions_ = std::move(before);
+  after_completions_ = std::move(after);
 }
 
 void write_ahead_log::close() {
@@ -690,6 +763,11 @@ result<uint64_t> write_ahead_log::remove_segments_before(uint64_t lsn) {
 uint64_t write_ahead_log::next_lsn() const {
   std::lock_guard lock(mu_);
   return next_lsn_;
+}
+
+bool write_ahead_log::idle() const {
+  std::lock_guard lock(mu_);
+  return queue_.empty() && !committing_;
 }
 
 size_t write_ahead_log::queued_records() const {

@@ -4,7 +4,9 @@
 //
 // Threads: append(), read(), set_policy() and the getters are thread-safe. The log owns one I/O
 // thread, the sync thread: it cuts a group (flush_policy), writes it with one write() and one
-// fdatasync, then runs the waiters' completions in log order. Completions run ON THE SYNC
+// fdatasync, then runs the waiters' completions in log order. One group is committed at a time,
+// by the thread that holds the commit role: the sync thread, or an appender that asked for it
+// with a commit_scope (below) and found the sync thread idle. Completions run ON THE COMMITTING
 // THREAD: they must be short and must not block (post to your own executor). A completion may
 // call append(). (Writing group N+1 while group N syncs was tried and measured slower:
 // docs/wal.md, the overlap experiment.)
@@ -46,7 +48,7 @@ struct position {
 };
 
 // Bytes to append, kept alive by `owner` until the record's completion has run. The WAL copies
-// them into its write buffer once, on the sync thread.
+// them into its write buffer once, on the committing thread.
 struct payload {
   std::shared_ptr<const void> owner;
   std::span<const std::byte> bytes;
@@ -77,7 +79,8 @@ struct group_stats {
   std::chrono::nanoseconds oldest_wait{0};  // from the oldest record's append to the cut
   std::chrono::nanoseconds write{0};        // encoding and write() calls of this group
   std::chrono::nanoseconds sync{0};         // the fdatasync(s) that made this group durable
-  std::chrono::nanoseconds idle_before{0};  // how long the cutting thread sat idle before this cut
+  std::chrono::nanoseconds idle_before{0};  // how long the log sat idle (no group committed) before this cut
+  bool by_appender = false;                 // committed by an appender's commit_scope, not the sync thread
 };
 
 struct options {
@@ -93,6 +96,12 @@ struct options {
   bool preallocate = false;
   uint64_t first_segment_bytes = 1u << 20;
   uint64_t max_queue_bytes = 256u << 20;  // append reports queue_full past this many pending bytes
+  // commit_scope::commit() commits on the calling thread only once the log has sat idle (no
+  // group committed) this long. A thread that committed a group, or that was kept from reading
+  // by its sync, comes back within microseconds with requests that arrived meanwhile: those go
+  // to the sync thread together, instead of one group each (docs/wal.md, "Committing on the io
+  // thread").
+  std::chrono::nanoseconds appender_commit_after_idle{std::chrono::microseconds(20)};
   group_caps caps;
   flush_policy policy;  // until set_policy()
 };
@@ -121,7 +130,7 @@ class write_ahead_log {
   result<void> replay(const std::function<void(const record_view&)>& visit, const replay_progress& progress,
                       std::chrono::nanoseconds every) const;
 
-  // Queues a record; O(1), never does I/O. `done` runs once, on the sync thread, after the sync
+  // Queues a record; O(1), never does I/O. `done` runs once, on the committing thread, after the sync
   // that covers the record (or with the error). A record refused at once (too large, queue full
   // with when_full::fail, log closed or failed) is not queued: append returns the error and
   // `done` never runs. With when_full::wait the caller blocks while the queue is at its bound.
@@ -134,14 +143,38 @@ class write_ahead_log {
   // Reads and verifies a whole record (header and crc). For tests and tools.
   result<std::vector<std::byte>> read_verified(position pos) const;
 
+  // Commits the group itself when it can, on the calling thread: while a commit_scope lives,
+  // this thread's appends to this log do not wake the sync thread; commit() then cuts the group
+  // here (write, fdatasync, completions) if no group is being committed and the policy cuts now,
+  // and otherwise wakes the sync thread as append would have. A lone request so skips two thread
+  // hand-offs (appender -> sync thread -> appender's executor). The policy decides exactly as it
+  // does on the sync thread (should_cut). Call commit() holding no lock that a completion takes;
+  // it blocks for the write and the fdatasync. A scope that is destroyed without commit() only
+  // wakes the sync thread. Scopes do not nest: an inner one on the same thread does nothing.
+  class commit_scope {
+   public:
+    explicit commit_scope(write_ahead_log& log);
+    ~commit_scope();
+    commit_scope(const commit_scope&) = delete;
+    commit_scope& operator=(const commit_scope&) = delete;
+    // Returns true when this thread committed a group.
+    bool commit();
+
+   private:
+    void end(bool may_commit);
+    write_ahead_log* log_;  // nullptr: nested, or already ended
+    bool committed_ = false;
+  };
+
   void set_policy(const flush_policy& p);  // effective at the next cut
   flush_policy policy() const;
-  // Called on the sync thread for every synced group, in log order, just before its
+  // Called on the committing thread for every synced group, in log order, just before its
   // completions run. Set before the first append.
   void set_observer(std::function<void(const group_stats&)> observer);
-  // Called on the sync thread after every group's completions have run (a failed group's too),
-  // so that work they handed on can leave in one batch. Set before the first append.
-  void set_after_completions(std::function<void()> hook);
+  // Called on the committing thread just before and just after every group's completions (a
+  // failed group's too), so that work they hand on can be held and leave in one batch. Set
+  // before the first append.
+  void set_completion_hooks(std::function<void()> before, std::function<void()> after);
 
   // Stops taking appends (they complete with `closed`), flushes what is queued with reason
   // shutdown, joins the log's threads, closes files. Idempotent.
@@ -167,6 +200,8 @@ class write_ahead_log {
   // stays removed and the error says which file failed.
   result<uint64_t> remove_segments_before(uint64_t lsn);
   uint64_t next_lsn() const;
+  // Nothing queued and no group being committed (its completions included). For tests and tools.
+  bool idle() const;
   size_t queued_records() const;
   uint64_t queued_bytes() const;
 
@@ -191,7 +226,7 @@ class write_ahead_log {
   // or the unwritten zeros of a preallocated segment) durably, or removes it when it holds none.
   // Returns whether the segment is still there.
   result<bool> trim_newest(const std::string& path, uint64_t size, const scan_outcome& scan);
-  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: the sync thread (or recovery)
+  result<void> open_new_segment(uint64_t first_lsn);  // REQUIRES: the commit role (or recovery)
 
   // The spare: the next segment's file, zero-filled ahead of the writer.
   enum class spare_state { none, wanted, ready, failed };
@@ -204,16 +239,25 @@ class write_ahead_log {
   // The spare's size once it is ready (waiting while it is being made); nothing when none was
   // asked for, or when making it failed (then the log goes on with a plain, growing segment).
   std::optional<uint64_t> take_spare();
-  // Waits until the policy cuts a group (or shutdown, or a failure drains the queue) and moves
-  // it into `group`. Returns false once closing and nothing is queued. `failed` is set when the
-  // log has failed: the group must then be failed, not written. The one place groups are cut.
+  // Waits until no group is being committed and the policy cuts one (or shutdown, or a failure
+  // drains the queue), takes the commit role and moves the group into `group`. Returns false
+  // once closing, nothing is queued and no group is being committed. `failed` is set when the
+  // log has failed: the group must then be failed, not written.
   bool take_group(std::deque<entry>& group, group_stats& stats, error& failed);
+  // With mu_ held and the commit role taken: moves the records of a group that was cut into
+  // `group` (log order, up to the caps) and fills the queue side of `stats`. Unlocks.
+  void cut(std::unique_lock<std::mutex>& lock, std::deque<entry>& group, group_stats& stats, bool failed);
+  // The commit role's work for one cut group: write, sync, the failure path, the observer, the
+  // completions and the hooks. Then gives the role back.
+  void commit_group(std::deque<entry>& group, group_stats& stats, error failed);
+  // commit_scope::commit(): takes the role and commits here if it is free and the policy cuts.
+  bool try_commit_here();
   // Frames `group` into the active segment with write() calls, rolling segments as needed (a
   // roll syncs the old segment first). No final sync.
   result<void> write_group(const std::deque<entry>& group, std::vector<appended>& done, group_stats& stats);
   void run();  // the sync thread
   // After a failed group: removes its bytes from the log (segments it created, the tail of the
-  // one it began in at `start`) and syncs that. Sync thread only.
+  // one it began in at `start`) and syncs that. The committing thread only.
   result<void> cut_back(position start);
   void fail_all(std::deque<entry>& group, const error& e);
   void record_failure(error e);  // the first failure is kept: it explains the rest
@@ -232,7 +276,11 @@ class write_ahead_log {
   error sticky_;                                      // guarded by mu_; empty while healthy
   flush_policy policy_;                               // guarded by mu_
   std::function<void(const group_stats&)> observer_;  // guarded by mu_; set before start
+  std::function<void()> before_completions_;          // guarded by mu_; set before start
   std::function<void()> after_completions_;           // guarded by mu_; set before start
+  // The commit role: true while a thread (the sync thread or an appender) commits a group.
+  // Everything under "Owned by the committing thread" below belongs to whoever holds it.
+  bool committing_ = false;  // guarded by mu_
 
   bool cut_back_ = false;  // guarded by mu_; the failed group was removed from the log
 
@@ -240,7 +288,9 @@ class write_ahead_log {
   mutable std::mutex segments_mu_;
   std::map<uint64_t, segment> segments_;  // guarded by segments_mu_; key: first lsn
 
-  // Owned by the sync thread.
+  // Owned by the committing thread (and by recovery and close(), which run alone).
+  std::deque<entry> group_;     // the group being committed (empty between groups)
+  std::vector<appended> done_;  // its positions; both reused from group to group
   std::unique_ptr<writable_file> active_;
   uint64_t active_first_lsn_ = 0;
   uint64_t write_pos_ = 0;  // the active segment's end: where the next group is written

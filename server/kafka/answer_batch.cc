@@ -13,7 +13,7 @@ struct held {
   std::vector<std::function<void()>> work;
 };
 
-thread_local bool holding = false;     // true on the sync thread once it flushed a first time
+thread_local bool holding = false;     // between hold() and flush(): a group's completions are running
 thread_local std::vector<held> held_;  // by executor: as many as there are io threads
 
 }  // namespace
@@ -32,8 +32,10 @@ void post(const boost::asio::any_io_executor& ex, std::function<void()> work) {
   held_.back().work.push_back(std::move(work));
 }
 
+void hold() { holding = true; }
+
 void flush() {
-  holding = true;
+  holding = false;
   for (auto& h : held_)
     boost::asio::post(h.ex, [work = std::move(h.work)] {
       for (auto& w : work) w();

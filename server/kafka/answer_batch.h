@@ -1,10 +1,10 @@
 #pragma once
-// Answers that leave the WAL's sync thread in batches. A group's completions answer many
+// Answers that leave a WAL group's completions in batches. A group's completions answer many
 // produce requests at once; posting each answer to its connection's io thread costs an
-// allocation, a queue lock and a wake-up of that thread per request. On the sync thread,
-// post() holds the work instead, and flush() (run after every group's completions, through
-// log_manager::set_after_group) posts it with one post per io thread, in the order it came.
-// Anywhere else post() is boost::asio::post.
+// allocation, a queue lock and a wake-up of that thread per request. Between hold() and flush()
+// (run around every group's completions on the thread committing the group, through
+// log_manager::set_group_hooks), post() holds the work instead, and flush() posts it with one
+// post per io thread, in the order it came. Anywhere else post() is boost::asio::post.
 #include <functional>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,8 +13,9 @@ namespace server::kafka::answer_batch {
 
 void post(const boost::asio::any_io_executor& ex, std::function<void()> work);
 
-// Posts what this thread holds, one post per executor; from then on post() holds on this
-// thread. Call on the WAL's sync thread after a group's completions.
+// From now on post() holds on this thread. Call before a group's completions.
+void hold();
+// Posts what this thread holds, one post per executor, and stops holding. Call after them.
 void flush();
 
 }  // namespace server::kafka::answer_batch

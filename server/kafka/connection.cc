@@ -290,7 +290,12 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
                           }
                         },
                         timing_,
-                        client_host_};
+                        client_host_,
+                        [weak] {
+                          auto c = weak.lock();
+                          boost::system::error_code ec;
+                          return c && c->socket_.available(ec) > 0 && !ec;
+                        }};
     co_await api->handle(std::move(ctx));
   } catch (const protocol::protocol_error& e) {
     close("malformed request (api key " + std::to_string(h.api_key) + " v" + std::to_string(h.api_version) +

@@ -44,6 +44,8 @@ struct request_context {
   std::shared_ptr<produce_timing> timing;
   // The client's address as Kafka reports it in group descriptions ("/127.0.0.1").
   std::shared_ptr<const std::string> client_host;
+  // Whether more bytes from this client already wait to be read (a pipelined next request).
+  std::function<bool()> more_input;
 };
 
 // Frames a response: size, response header (v0 or v1 by api and version), body.

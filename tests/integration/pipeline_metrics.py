@@ -4,7 +4,8 @@
 - promtool check metrics is clean on a scrape taken under load;
 - records produced == records acknowledged by kairo, and batches over flushes == batches over
   WAL groups == batches acknowledged;
-- balanced + one producer sending one message at a time: every flush is `linger`;
+- balanced + one producer sending one message at a time: every flush is `linger`, and the
+  sync thread's; low-latency + the same: the io thread commits the idle log's groups itself;
 - min_batches=10 + 30 closed-loop producers: flushes are `min_batches`;
 - a policy change through the admin API changes the reasons seen next and loses or duplicates
   nothing;
@@ -144,6 +145,8 @@ def test(server):
         d = delta(flushes(m0), flushes(m1))
         check(d["linger"] >= 20, f"20 single sends were lingered flushes: {d}")
         check_eq(d["min_batches"] + d["buffer"], 0, f"no other reason: {d}")
+        on_io = m1["kairo_wal_groups_on_io_thread_total"] - m0["kairo_wal_groups_on_io_thread_total"]
+        check_eq(on_io, 0.0, "a lingering policy leaves every group to the sync thread")
 
     with step("min_batches=10 with 30 closed-loop producers: flushes are min_batches; promtool on a scrape under load"):
         put_policy(server, {"min_batches": 10, "linger_ms": 2000})
@@ -191,6 +194,24 @@ def test(server):
         keys = consume_keys(server, "switch")
         check_eq(len(keys), len(set(keys)), "no duplicates")
         check_eq(sorted(keys), sorted(load.acked), "every acknowledged message consumed exactly once")
+
+    with step("low-latency, one producer, one message at a time: the idle log's groups are the io thread's"):
+        put_policy(server, {"profile": "low-latency"})
+        m0, _ = scrape(server)
+        p = producer(server)
+        for i in range(20):
+            p.produce("alone", key=str(i).encode(), value=b"x")
+            check_eq(p.flush(10), 0, "messages left after flush")
+        m1, _ = scrape(server)
+        groups = m1["kairo_wal_groups_total"] - m0["kairo_wal_groups_total"]
+        on_io = m1["kairo_wal_groups_on_io_thread_total"] - m0["kairo_wal_groups_on_io_thread_total"]
+        # Each send waits for its ack, so the log sits idle for a client round trip before the next:
+        # the io thread that queued it commits it. (A group of an internal topic may be the sync
+        # thread's, hence not all 20.)
+        check(groups >= 20, f"20 sends, 20 groups at least: {groups}")
+        check(on_io >= 15, f"the io thread committed the sends' groups: {on_io} of {groups}")
+        keys = consume_keys(server, "alone")
+        check_eq(sorted(keys), sorted(str(i).encode() for i in range(20)), "all 20 consumed once")
 
     with step("backpressure: tiny buffer, fast producer; memory bounded, nothing acknowledged lost"):
         put_policy(server, {"profile": "low-latency", "buffer_bytes": 4096})

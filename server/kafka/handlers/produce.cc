@@ -68,7 +68,7 @@ class produce_observer {
 };
 
 // One request in flight: the response being filled in and the count of outcomes still to come.
-// The last one to arrive (on the WAL sync thread, or inline for refusals) answers.
+// The last one to arrive (on the thread committing the WAL group, or inline for refusals) answers.
 struct produce_call {
   produce_call(request_context c, const protocol::produce_request& req)
       : ctx(std::move(c)), observe(ctx.broker), answer(req.acks != 0) {
@@ -103,7 +103,7 @@ struct produce_call {
     c->ctx.broker.pipeline.budget().release(c->admitted_bytes);
     c->observe.outcomes(c->resp);
     if (!c->answer) return;
-    // On the sync thread this is held until the group's last completion, then leaves with the
+    // In a group's completions this is held until the group's last completion, then leaves with the
     // other answers for the same io thread in one post.
     answer_batch::post(c->ctx.executor, [c] {
       c->ctx.respond(encode_response(c->ctx, c->resp));
@@ -182,9 +182,19 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
   c->observe.request(c->ctx, req, c->batches);
   if (!co_await admit(c, req)) co_return;
   c->left.store(c->batches + 1, std::memory_order_relaxed);  // +1: this function's own hold
+  auto& b = c->ctx.broker;
+  // The batches' group is committed on this thread when the log has been idle (no hand-off to
+  // the sync thread and back); otherwise the sync thread is woken once, after the last batch.
+  // Only when this is the one produce the broker holds: while this thread syncs it reads no
+  // request and writes no answer, so another client's answer would wait a whole sync, and a
+  // pipelined next request of this client would be read late and committed alone in turn
+  // (docs/wal.md, "Committing on the io thread").
+  const bool alone = b.pipeline.budget().used() == c->admitted_bytes && !c->ctx.more_input();
+  auto scope = b.engine.commit_here();
   for (size_t ti = 0; ti < req.topics.size(); ++ti) produce_topic(c, ti, req.topics[ti]);
   if (!c->answer) c->ctx.no_response();
   produce_call::arrived(c);
+  if (b.config.wal_commit_on_io_thread && alone) scope.commit();  // no lock held here, as it requires
 }
 
 }  // namespace server::kafka
