@@ -58,6 +58,10 @@ struct broker_context {
   live_defaults* defaults = nullptr;            // broker defaults changeable live (AlterConfigs)
   int32_t node_id = 0;
   std::string cluster_id = "kairo";
+  // Produce requests read and not yet answered on their socket (their answer written, or
+  // dropped for acks=0, or their connection gone). The produce handler commits the log's group
+  // on its io thread only when its own request is the one.
+  std::atomic<int64_t> produces_unanswered{0};
 };
 
 // Runs job() on the blocking pool and resumes the awaiting coroutine on its own executor with

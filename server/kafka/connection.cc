@@ -269,6 +269,10 @@ asio::awaitable<void> connection::dispatch(std::shared_ptr<std::vector<std::byte
     if (auto* c = broker_.metrics.kafka.request(h.api_key, h.api_version)) c->Increment();
     protocol::reader full(*frame);
     h = protocol::request_header::decode(full);
+    if (h.api_key == static_cast<int16_t>(protocol::api_key::produce)) {
+      s->unanswered = &broker_.produces_unanswered;
+      s->unanswered->fetch_add(1, std::memory_order_relaxed);
+    }
     slots_.push_back(s);
     std::weak_ptr<connection> weak = shared_from_this();
     request_context ctx{h,

@@ -2,6 +2,7 @@
 // One client connection: a reader coroutine that decodes request after request without waiting
 // for answers (clients pipeline), and a writer coroutine that sends responses strictly in
 // request order. Both run on the connection's io thread; no locks, no strands.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -71,7 +72,14 @@ class connection : public std::enable_shared_from_this<connection> {
   struct slot {
     std::vector<std::byte> bytes;
     bool ready = false;
-    bool skip = false;  // no answer (acks=0)
+    bool skip = false;                           // no answer (acks=0)
+    std::atomic<int64_t>* unanswered = nullptr;  // a produce's: counted down once written or dropped
+    slot() = default;
+    slot(const slot&) = delete;
+    slot& operator=(const slot&) = delete;
+    ~slot() {
+      if (unanswered) unanswered->fetch_sub(1, std::memory_order_relaxed);
+    }
   };
 
   boost::asio::awaitable<void> read_loop();

@@ -185,11 +185,11 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
   auto& b = c->ctx.broker;
   // The batches' group is committed on this thread when the log has been idle (no hand-off to
   // the sync thread and back); otherwise the sync thread is woken once, after the last batch.
-  // Only when this is the one produce the broker holds: while this thread syncs it reads no
-  // request and writes no answer, so another client's answer would wait a whole sync, and a
-  // pipelined next request of this client would be read late and committed alone in turn
-  // (docs/wal.md, "Committing on the io thread").
-  const bool alone = b.pipeline.budget().used() == c->admitted_bytes && !c->ctx.more_input();
+  // Only when this is the one produce the broker has not answered yet: while this thread syncs
+  // it reads no request and writes no answer, so another produce's answer would wait a whole
+  // sync, and a pipelined next request of this client would be read late and committed alone
+  // in turn (docs/wal.md, "Committing on the io thread").
+  const bool alone = b.produces_unanswered.load(std::memory_order_relaxed) == 1 && !c->ctx.more_input();
   auto scope = b.engine.commit_here();
   for (size_t ti = 0; ti < req.topics.size(); ++ti) produce_topic(c, ti, req.topics[ti]);
   if (!c->answer) c->ctx.no_response();
