@@ -108,6 +108,14 @@ class closed_loop:
             t.join(30)
 
 
+def one_at_a_time(server, topic, n):
+    """One producer sends keys 0..n-1, each after the previous one's ack."""
+    p = producer(server)
+    for i in range(n):
+        p.produce(topic, key=str(i).encode(), value=b"x")
+        check_eq(p.flush(10), 0, "messages left after flush")
+
+
 def consume_keys(server, topic, partitions=3):
     c = harness.ck_consumer(server.bootstrap)
     c.assign([ck.TopicPartition(topic, p, ck.OFFSET_BEGINNING) for p in range(partitions)])
@@ -137,10 +145,7 @@ def test(server):
 
     with step("balanced, one producer, one message at a time: every flush is linger"):
         m0, _ = scrape(server)
-        p = producer(server)
-        for i in range(20):
-            p.produce("single", key=str(i).encode(), value=b"x")
-            check_eq(p.flush(10), 0, "messages left after flush")
+        one_at_a_time(server, "single", 20)
         m1, _ = scrape(server)
         d = delta(flushes(m0), flushes(m1))
         check(d["linger"] >= 20, f"20 single sends were lingered flushes: {d}")
@@ -198,10 +203,7 @@ def test(server):
     with step("low-latency, one producer, one message at a time: the idle log's groups are the io thread's"):
         put_policy(server, {"profile": "low-latency"})
         m0, _ = scrape(server)
-        p = producer(server)
-        for i in range(20):
-            p.produce("alone", key=str(i).encode(), value=b"x")
-            check_eq(p.flush(10), 0, "messages left after flush")
+        one_at_a_time(server, "alone", 20)
         m1, _ = scrape(server)
         groups = m1["kairo_wal_groups_total"] - m0["kairo_wal_groups_total"]
         on_io = m1["kairo_wal_groups_on_io_thread_total"] - m0["kairo_wal_groups_on_io_thread_total"]
