@@ -189,12 +189,14 @@ boost::asio::awaitable<void> handle_produce(request_context ctx) {
   // it reads no request and writes no answer, so another produce's answer would wait a whole
   // sync, and a pipelined next request of this client would be read late and committed alone
   // in turn (docs/wal.md, "Committing on the io thread").
-  const bool alone = b.produces_unanswered.load(std::memory_order_relaxed) == 1 && !c->ctx.more_input();
+  // Checked in this order: the flag, an atomic load, and only then a syscall (FIONREAD).
+  const bool alone = b.config.wal_commit_on_io_thread && b.produces_unanswered.load(std::memory_order_relaxed) == 1 &&
+                     !c->ctx.more_input();
   auto scope = b.engine.commit_here();
   for (size_t ti = 0; ti < req.topics.size(); ++ti) produce_topic(c, ti, req.topics[ti]);
   if (!c->answer) c->ctx.no_response();
   produce_call::arrived(c);
-  if (b.config.wal_commit_on_io_thread && alone) scope.commit();  // no lock held here, as it requires
+  if (alone) scope.commit();  // no lock held here, as it requires
 }
 
 }  // namespace server::kafka
